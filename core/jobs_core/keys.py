@@ -1,0 +1,112 @@
+"""Every Redis key the system writes, in one place.
+
+All keys start with ``JOBS_KEY_PREFIX`` (``P`` below), so two deployments or two tests share one Redis
+safely. Where arq fixes a key name (``arq:in-progress:…``), the id we hand to arq carries the prefix.
+Lua scripts receive the prefix and rebuild the per-job keys with the same patterns (see
+``scripts/lib/keys.lua``); a test checks that both spellings agree.
+
+| key                          | type   | TTL                  | owner / meaning                                    |
+|------------------------------|--------|----------------------|----------------------------------------------------|
+| P:job:{id}                   | HASH   | none (retention)     | the job record: state, payload, result, error      |
+| P:job:{id}:logs              | LIST   | with the record      | lines written by ``job.log()``, capped             |
+| P:job:{id}:errors            | LIST   | with the record      | error and stack of each failed try, capped         |
+| P:job:{id}:deps              | SET    | with the record      | dependencies not yet completed                     |
+| P:job:{id}:dependents        | SET    | with the record      | jobs waiting on this one                           |
+| P:q:{queue}:ready            | ZSET   | none                 | arq's queue: ready and running jobs, score = band  |
+| P:q:{queue}:{state}          | ZSET   | none                 | registry per state, score = ms the job entered it  |
+| P:q:{queue}:type:{type}      | ZSET   | none                 | every job of that type, score = created ms         |
+| P:q:{queue}:seq              | STRING | none                 | FIFO counter inside a priority band                |
+| P:q:{queue}:paused           | STRING | none                 | present while the queue is paused                  |
+| P:q:{queue}:wake             | LIST   | none (capped at 16)  | wake-up tokens for idle workers (BLPOP)            |
+| P:q:{queue}:events           | STREAM | MAXLEN ~ setting     | every transition (SSE, dashboard)                  |
+| P:q:{queue}:stats            | HASH   | none                 | monotonic counters: created, completed, failed …   |
+| P:q:{queue}:minute:{m}       | HASH   | 25 h                 | completed/failed/durations for minute m (charts)   |
+| P:queues                     | SET    | none                 | every queue that ever held a job                   |
+| P:workers                    | ZSET   | none (pruned)        | worker id → last heartbeat ms                      |
+| P:worker:{id}                | HASH   | 3 × heartbeat        | worker info: queues, concurrency, running, host    |
+| P:control                    | pubsub | —                    | cancel / resume broadcasts to workers              |
+| arq:in-progress:P:{id}       | STRING | lease (renewed)      | the running try's lease; value = fencing token     |
+"""
+
+from __future__ import annotations
+
+from arq.constants import in_progress_key_prefix
+
+JOB_STATES = ("waiting", "delayed", "blocked", "active", "completed", "failed", "cancelled")
+FINISHED_STATES = ("completed", "failed", "cancelled")
+
+# Why these numbers: a wake list longer than 16 only re-wakes workers that are already busy; 25 h of
+# minute buckets covers the dashboard's "last day" chart with an hour to spare.
+WAKE_LIST_CAP = 16
+MINUTE_BUCKET_TTL_S = 25 * 3600
+LOG_LINES_CAP = 1000
+ERRORS_CAP = 25
+
+
+class Keys:
+    """Key names for one ``JOBS_KEY_PREFIX``."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    # --- jobs -----------------------------------------------------------------------------------------
+    def job(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def job_logs(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:logs"
+
+    def job_errors(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:errors"
+
+    def job_deps(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:deps"
+
+    def job_dependents(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:dependents"
+
+    def lease(self, job_id: str) -> str:
+        """arq's in-progress key, used as the lease of the running try."""
+        return f"{in_progress_key_prefix}{self.prefix}:{job_id}"
+
+    # --- queues ---------------------------------------------------------------------------------------
+    def ready(self, queue: str) -> str:
+        """The sorted set arq's worker reads (its ``queue_name``)."""
+        return f"{self.prefix}:q:{queue}:ready"
+
+    def state(self, queue: str, state: str) -> str:
+        return f"{self.prefix}:q:{queue}:{state}"
+
+    def by_type(self, queue: str, job_type: str) -> str:
+        return f"{self.prefix}:q:{queue}:type:{job_type}"
+
+    def seq(self, queue: str) -> str:
+        return f"{self.prefix}:q:{queue}:seq"
+
+    def paused(self, queue: str) -> str:
+        return f"{self.prefix}:q:{queue}:paused"
+
+    def wake(self, queue: str) -> str:
+        return f"{self.prefix}:q:{queue}:wake"
+
+    def events(self, queue: str) -> str:
+        return f"{self.prefix}:q:{queue}:events"
+
+    def stats(self, queue: str) -> str:
+        return f"{self.prefix}:q:{queue}:stats"
+
+    def minute(self, queue: str, minute: int) -> str:
+        return f"{self.prefix}:q:{queue}:minute:{minute}"
+
+    def known_queues(self) -> str:
+        return f"{self.prefix}:queues"
+
+    # --- processes ------------------------------------------------------------------------------------
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"
+
+    def worker(self, worker_id: str) -> str:
+        return f"{self.prefix}:worker:{worker_id}"
+
+    def control_channel(self) -> str:
+        return f"{self.prefix}:control"

@@ -1,0 +1,43 @@
+"""Creating Redis clients from settings, and turning connection failures into ``RedisUnavailable``.
+
+Clients retry a failed command a few times with back-off (redis-py's Retry), so a Redis restart or a
+Sentinel fail-over costs latency, not errors; past that, callers get ``RedisUnavailable`` (HTTP 503).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from jobs_core.errors import RedisUnavailable
+from jobs_core.settings import CoreSettings
+
+CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+
+
+def connect(settings: CoreSettings, *, retries: int = 3, timeout: float | None = 5.0) -> Redis:
+    """A client for the configured Redis; ``timeout`` bounds each command (None for blocking pops)."""
+    return Redis.from_url(
+        settings.redis_dsn(),
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=2.0,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
+@asynccontextmanager
+async def unavailable_as_error() -> AsyncIterator[None]:
+    """Re-raises connection failures as ``RedisUnavailable`` (one place, every service)."""
+    try:
+        yield
+    except CONNECTION_ERRORS as err:
+        raise RedisUnavailable(f"Redis is unreachable: {type(err).__name__}") from err

@@ -1,0 +1,39 @@
+--[[ complete: finish a batch of successful tries (written by a worker in one round trip).
+  KEYS: none (derived from the prefix).
+  ARGV[1] prefix, ARGV[2] events maxlen, ARGV[3] completed jobs kept per queue,
+  ARGV[4] max age of completed jobs (ms, 0 = no limit), ARGV[5..] groups of 4:
+  id, token, result (JSON text), duration (ms).
+  Returns the number of tries recorded; a fenced try (lease lost, cancelled) is skipped silently.
+  Events: active -> completed, blocked -> waiting|delayed for released dependents.
+]]
+--!include lib/prologue.lua
+--!include lib/keys.lua
+--!include lib/events.lua
+--!include lib/states.lua
+--!include lib/cascade.lua
+--!include lib/retention.lua
+--!include lib/finish.lua
+
+local keep, max_age = tonumber(ARGV[3]), tonumber(ARGV[4])
+local done, t = 0, {}
+for i = 5, #ARGV, 4 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  if owns_try(P, id, token) then
+    local f = redis.call('HMGET', k_job(P, id), 'queue', 'type', 'attempt', 'removeOnComplete')
+    local queue = f[1]
+    end_try(P, id, queue)
+    redis.call('HSET', k_job(P, id), 'result', ARGV[i + 2], 'finishedAt', NOW, 'progress', 100,
+               'duration', ARGV[i + 3])
+    set_state(P, id, queue, 'active', 'completed', NOW)
+    emit(P, queue, id, 'active', 'completed', NOW, {'attempt', f[3]})
+    tally(t, queue, 'completed', 1)
+    tally(t, queue, 'completed:' .. f[2], 1)
+    tally(t, queue, 'duration_ms', tonumber(ARGV[i + 3]))
+    release_dependents(P, id, NOW)
+    apply_retention(P, id, queue, 'completed', f[2], tonumber(f[4]) or -1)
+    done = done + 1
+  end
+end
+flush_tally(P, t, NOW)
+for queue, _ in pairs(t) do trim_state(P, queue, 'completed', keep, max_age, NOW) end
+return done

@@ -1,0 +1,34 @@
+-- Dependencies: release children when a parent completes; fail them (transitively) when it fails
+-- for good or is cancelled. A stack instead of recursion keeps long chains inside Lua's C stack.
+local function release_dependents(P, parent, now)
+  local children = redis.call('SMEMBERS', k_dependents(P, parent))
+  for _, child in ipairs(children) do
+    redis.call('SREM', k_deps(P, child), parent)
+    if redis.call('SCARD', k_deps(P, child)) == 0 then
+      local f = redis.call('HMGET', k_job(P, child), 'status', 'queue', 'priority', 'runAt')
+      if f[1] == 'blocked' then
+        local state = schedule(P, child, f[2], f[3], 'blocked', tonumber(f[4]) or 0, now)
+        emit(P, f[2], child, 'blocked', state, now)
+      end
+    end
+  end
+end
+
+local function fail_dependents(P, parent, reason, now)
+  local stack = {{parent, reason}}
+  while #stack > 0 do
+    local top = table.remove(stack)
+    local children = redis.call('SMEMBERS', k_dependents(P, top[1]))
+    for _, child in ipairs(children) do
+      local f = redis.call('HMGET', k_job(P, child), 'status', 'queue', 'type')
+      if f[1] == 'blocked' then
+        local msg = 'dependency ' .. top[1] .. ' ' .. top[2]
+        redis.call('HSET', k_job(P, child), 'error', msg, 'finishedAt', now)
+        set_state(P, child, f[2], 'blocked', 'failed', now)
+        count(P, f[2], 'failed', 1, now)
+        emit(P, f[2], child, 'blocked', 'failed', now, {'error', msg})
+        stack[#stack + 1] = {child, 'failed'}
+      end
+    end
+  end
+end

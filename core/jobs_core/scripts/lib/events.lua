@@ -1,0 +1,18 @@
+-- Event stream and counters. EVENTS_MAXLEN is a global the loader prepends from settings via ARGV.
+local function emit(P, queue, id, from, to, now, extra)
+  local args = {k_events(P, queue), 'MAXLEN', '~', EVENTS_MAXLEN, '*',
+                'job', id, 'from', from, 'to', to, 'at', tostring(now)}
+  if extra then
+    for i = 1, #extra do args[#args + 1] = extra[i] end
+  end
+  redis.call('XADD', unpack(args))
+end
+
+-- Adds n to a monotonic per-queue counter and to the minute bucket used by the charts.
+local function count(P, queue, field, n, now)
+  redis.call('HINCRBY', k_stats(P, queue), field, n)
+  local minute = math.floor(now / 60000)
+  local mk = k_minute(P, queue, minute)
+  redis.call('HINCRBY', mk, field, n)
+  redis.call('EXPIRE', mk, 90000)
+end

@@ -1,0 +1,151 @@
+"""The job store: the one interface through which producers and admins create, read and change jobs.
+
+The API, the dashboard and the scheduler call these methods; each state change is one Lua script, and
+script codes become typed errors in :func:`jobs_core.errors.error_for`. Connection failures surface as
+``RedisUnavailable``. Listing and counting read the per-state sorted sets and never SCAN.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from jobs_core.errors import error_for
+from jobs_core.keys import FINISHED_STATES, JOB_STATES, LOG_LINES_CAP, Keys
+from jobs_core.redis_conn import unavailable_as_error
+from jobs_core.scripts import Scripts
+from jobs_core.settings import CoreSettings
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """What ``enqueue`` answers for one job; ``existed`` when the jobId was already stored."""
+
+    job_id: str
+    status: str
+    existed: bool
+    created_at_ms: int
+    run_at_ms: int
+    queue: str
+
+
+class JobStore:
+    def __init__(self, redis: Redis, settings: CoreSettings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.keys = Keys(settings.key_prefix)
+        self.scripts = Scripts(redis)
+
+    def _head(self) -> list[Any]:
+        """The ARGV head every job script starts with (scripts/lib/prologue.lua)."""
+        return [self.settings.key_prefix, self.settings.events_maxlen]
+
+    async def run(self, name: str, *args: Any, keys: list[str] | None = None) -> Any:
+        async with unavailable_as_error():
+            return await self.scripts.run(name, keys=keys, args=[*self._head(), *args])
+
+    # --- creating -------------------------------------------------------------------------------------
+    async def enqueue(self, specs: list[dict[str, Any]]) -> list[Enqueued]:
+        """Stores all specs atomically, or none (QueueFull, unknown dependency)."""
+        raw = await self.run("enqueue", self.settings.max_jobs_per_queue, json.dumps(specs))
+        if int(raw[0]) < 0:
+            raise error_for(int(raw[0]), "enqueue", "batch", raw[1])
+        out = []
+        for i in range(1, len(raw), 6):
+            job_id, status, existed, created, run_at, queue = raw[i : i + 6]
+            out.append(Enqueued(job_id, status, existed == 1, int(created), int(run_at or 0), queue))
+        return out
+
+    # --- reading --------------------------------------------------------------------------------------
+    async def get(self, job_id: str) -> tuple[dict[str, str], list[str]] | None:
+        """The stored record and its dependents, or None."""
+        async with unavailable_as_error():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hgetall(self.keys.job(job_id))
+            pipe.smembers(self.keys.job_dependents(job_id))
+            record, dependents = await pipe.execute()
+        if not record:
+            return None
+        return record, list(dependents)
+
+    async def logs(self, job_id: str, offset: int = 0, limit: int = LOG_LINES_CAP) -> list[Any]:
+        async with unavailable_as_error():
+            lines = await self.redis.lrange(self.keys.job_logs(job_id), offset, offset + limit - 1)
+        return [json.loads(line) for line in lines]
+
+    async def errors(self, job_id: str) -> list[Any]:
+        """Error and stack of each failed try, newest first."""
+        async with unavailable_as_error():
+            items = await self.redis.lrange(self.keys.job_errors(job_id), 0, -1)
+        return [json.loads(item) for item in items]
+
+    async def list_jobs(
+        self,
+        queues: list[str],
+        states: list[str] | None = None,
+        job_type: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, str]], int]:
+        """Newest first (by the time a job entered its state) across queues and states, with a total."""
+        states = states or list(JOB_STATES)
+        if job_type:
+            return await self._list_by_type(queues, states, job_type, limit, offset)
+        zsets = [self.keys.state(q, s) for q in queues for s in states]
+        async with unavailable_as_error():
+            pipe = self.redis.pipeline(transaction=False)
+            for key in zsets:
+                pipe.zcard(key)
+                pipe.zrange(key, 0, offset + limit - 1, desc=True, withscores=True)
+            replies = await pipe.execute()
+        total = sum(replies[0::2])
+        merged = heapq.merge(*replies[1::2], key=lambda pair: -pair[1])
+        ids = [job_id for job_id, _ in merged][offset : offset + limit]
+        return await self._records(ids), total
+
+    async def _list_by_type(
+        self, queues: list[str], states: list[str], job_type: str, limit: int, offset: int
+    ) -> tuple[list[dict[str, str]], int]:
+        """The per-type index, filtered by state; newest first by creation time."""
+        async with unavailable_as_error():
+            pipe = self.redis.pipeline(transaction=False)
+            for q in queues:
+                pipe.zrange(self.keys.by_type(q, job_type), 0, -1, desc=True, withscores=True)
+            replies = await pipe.execute()
+        ids = [job_id for job_id, _ in heapq.merge(*replies, key=lambda pair: -pair[1])]
+        records = await self._records(ids)
+        wanted = set(states)
+        matching = [r for r in records if r.get("status") in wanted]
+        return matching[offset : offset + limit], len(matching)
+
+    async def _records(self, ids: list[str]) -> list[dict[str, str]]:
+        if not ids:
+            return []
+        async with unavailable_as_error():
+            pipe = self.redis.pipeline(transaction=False)
+            for job_id in ids:
+                pipe.hgetall(self.keys.job(job_id))
+            return [r for r in await pipe.execute() if r]
+
+    # --- changing -------------------------------------------------------------------------------------
+    async def cancel(self, job_id: str) -> str:
+        """Cancels a waiting, delayed, blocked or running job; returns the state it was in."""
+        code, *rest = await self.run("cancel", job_id, self.keys.control_channel())
+        if int(code) < 0:
+            raise error_for(int(code), "cancel", job_id, rest[0] if rest else None)
+        return str(rest[0])
+
+    async def retry(self, job_id: str) -> str:
+        """Runs a failed or cancelled job again; returns its new state."""
+        code, *rest = await self.run("retry_job", job_id)
+        if int(code) < 0:
+            raise error_for(int(code), "retry", job_id, *(rest + [None, None])[:2])
+        return str(rest[0])
+
+    @staticmethod
+    def is_finished(status: str | None) -> bool:
+        return status in FINISHED_STATES
