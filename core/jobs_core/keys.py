@@ -26,6 +26,13 @@ Lua scripts receive the prefix and rebuild the per-job keys with the same patter
 | P:worker:{id}                | HASH   | 3 × heartbeat        | worker info: queues, concurrency, running, host    |
 | P:control                    | pubsub | —                    | cancel / resume broadcasts to workers              |
 | arq:in-progress:P:{id}       | STRING | lease (renewed)      | the running try's lease; value = fencing token     |
+| P:sched:leader               | STRING | leader lease (PX)    | scheduler: token of the replica that fires         |
+| P:sched:epoch                | STRING | none                 | scheduler: fencing counter, +1 per acquired lease  |
+| P:sched:defs                 | HASH   | none                 | scheduler: schedule id → definition JSON           |
+| P:sched:state:{sid}          | HASH   | with the definition  | scheduler: paused, last fire/run, rev, counters    |
+| P:sched:recent:{sid}         | LIST   | with the definition  | scheduler: newest job ids it created, capped       |
+| P:sched:version              | STRING | none                 | scheduler: +1 on every schedule change             |
+| P:sched:changes              | pubsub | —                    | scheduler: "a schedule changed" (leader resyncs)   |
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ WAKE_LIST_CAP = 16
 MINUTE_BUCKET_TTL_S = 25 * 3600
 LOG_LINES_CAP = 1000
 ERRORS_CAP = 25
+# Scheduler: job ids kept per schedule for GET /schedules/{id}; older ones stay findable by scheduleId.
+RECENT_JOBS_CAP = 20
 
 
 class Keys:
@@ -110,3 +119,25 @@ class Keys:
 
     def control_channel(self) -> str:
         return f"{self.prefix}:control"
+
+    # --- scheduler (jobs_core.leader, jobs_core.schedules) ---------------------------------------------
+    def leader(self) -> str:
+        return f"{self.prefix}:sched:leader"
+
+    def leader_epoch(self) -> str:
+        return f"{self.prefix}:sched:epoch"
+
+    def schedules(self) -> str:
+        return f"{self.prefix}:sched:defs"
+
+    def schedule_state(self, schedule_id: str) -> str:
+        return f"{self.prefix}:sched:state:{schedule_id}"
+
+    def schedule_recent(self, schedule_id: str) -> str:
+        return f"{self.prefix}:sched:recent:{schedule_id}"
+
+    def schedules_version(self) -> str:
+        return f"{self.prefix}:sched:version"
+
+    def schedules_channel(self) -> str:
+        return f"{self.prefix}:sched:changes"
