@@ -58,7 +58,7 @@ def job_detail(rec: dict[str, str], dependents: list[str]) -> dict[str, Any]:
             "payload": _json(rec.get("payload")) or {},
             "options": _json(rec.get("options")) or {},
             "result": _json(rec.get("result")),
-            "error": rec.get("error") if status in ("failed", "cancelled") else rec.get("error") or None,
+            "error": rec.get("error") or None,  # the last failure, also after a later success
             "stack": rec.get("stack") or None,
             "runAt": iso(rec.get("runAt")) or iso(rec.get("createdAt")),
             "startedAt": iso(rec.get("startedAt")),

@@ -1,0 +1,135 @@
+"""The worker's background duties: wake-ups (BLPOP on the served queues' wake lists), control
+broadcasts (cancel, resume), and the lease keeper with the heartbeat.
+
+Each duty is a loop that logs and retries on Redis errors rather than dying; the lease keeper fences the
+worker (cancels its running tries) when it could not renew for longer than a lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import Redis
+
+from jobs_core.logging import get_logger
+from jobs_core.redis_conn import CONNECTION_ERRORS
+
+if TYPE_CHECKING:
+    from jobs_worker.worker import JobsWorker
+
+log = get_logger("jobs_worker.background")
+HEARTBEAT_TTL_FACTOR = 3
+
+
+class Background:
+    def __init__(self, worker: JobsWorker) -> None:
+        self.worker = worker
+        self.tasks: list[asyncio.Task[None]] = []
+        self.blocking: Redis | None = None
+        self.last_renewal = time.monotonic()
+        self.renewals = 0
+
+    async def start(self, blocking: Redis) -> None:
+        self.blocking = blocking
+        loop = asyncio.get_running_loop()
+        for duty in (self._wake_loop, self._control_loop, self._lease_loop):
+            self.tasks.append(loop.create_task(duty()))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self._deregister()
+        if self.blocking is not None:
+            await self.blocking.aclose()
+
+    async def _wake_loop(self) -> None:
+        assert self.blocking is not None
+        keys = [self.worker.store.keys.wake(q) for q in self.worker.queues]
+        timeout = max(self.worker.settings.poll_interval, 0.1)
+        while True:
+            try:
+                if await self.blocking.blpop(keys, timeout=timeout):
+                    self.worker.wake()
+            except CONNECTION_ERRORS as err:
+                log.warning("wake_listener_error", error=str(err))
+                await asyncio.sleep(0.5)
+
+    async def _control_loop(self) -> None:
+        assert self.blocking is not None
+        channel = self.worker.store.keys.control_channel()
+        while True:
+            try:
+                async with self.blocking.pubsub() as pubsub:
+                    await pubsub.subscribe(channel)
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._on_control(str(message["data"]))
+            except CONNECTION_ERRORS as err:
+                log.warning("control_listener_error", error=str(err))
+                await asyncio.sleep(0.5)
+
+    def _on_control(self, data: str) -> None:
+        verb, _, arg = data.partition(" ")
+        if verb == "cancel":
+            self.worker.interrupt(arg, lost=False)
+        elif verb == "wake":
+            self.worker.wake(arg)
+
+    async def _lease_loop(self) -> None:
+        interval = self.worker.settings.lease_ms / 3000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._renew()
+                await self._heartbeat()
+                self.last_renewal = time.monotonic()
+            except CONNECTION_ERRORS as err:
+                log.warning("lease_renewal_failed", error=str(err))
+                self._fence_if_expired()
+
+    async def _renew(self) -> None:
+        running = list(self.worker.running.values())
+        if not running:
+            return
+        pairs = [v for c in running for v in (c.id, c.token)]
+        lost = await self.worker.store.run("extend_leases", self.worker.settings.lease_ms, *pairs)
+        self.renewals += 1
+        for job_id in lost:
+            log.warning("lease_lost", job_id=job_id)
+            self.worker.interrupt(job_id, lost=True)
+
+    def _fence_if_expired(self) -> None:
+        if time.monotonic() - self.last_renewal < self.worker.settings.lease_ms / 1000 * 0.9:
+            return
+        for job_id in list(self.worker.running):
+            log.warning("lease_expired_self_fence", job_id=job_id)
+            self.worker.interrupt(job_id, lost=True)
+
+    async def _heartbeat(self) -> None:
+        w, keys = self.worker, self.worker.store.keys
+        ttl = int(w.settings.lease_ms / 1000 * HEARTBEAT_TTL_FACTOR) + 1
+        info: dict[str, Any] = {
+            "id": w.worker_id, "host": socket.gethostname(), "pid": os.getpid(),
+            "queues": json.dumps(w.queues), "concurrency": w.max_jobs, "running": len(w.running),
+            "beat": int(time.time() * 1000),
+        }
+        pipe = w.store.redis.pipeline(transaction=True)
+        pipe.hset(keys.worker(w.worker_id), mapping=info)
+        pipe.expire(keys.worker(w.worker_id), ttl)
+        pipe.zadd(keys.workers(), {w.worker_id: info["beat"]})
+        pipe.zremrangebyscore(keys.workers(), "-inf", info["beat"] - ttl * 1000)
+        await pipe.execute()
+
+    async def _deregister(self) -> None:
+        w, keys = self.worker, self.worker.store.keys
+        try:
+            await w.store.redis.delete(keys.worker(w.worker_id))
+            await w.store.redis.zrem(keys.workers(), w.worker_id)
+        except CONNECTION_ERRORS:
+            pass

@@ -1,0 +1,118 @@
+"""Running one claimed try: look up the processor, enforce the timeout, turn the outcome into the
+transition the finisher writes (complete, fail, retry_later, requeue).
+
+Exceptions from a processor never escape: each becomes a failed try with its message and stack. A try
+interrupted by a cancel or by losing its lease writes nothing (Redis already ended it); a try
+interrupted by shutdown is handed back (requeue) so that another worker runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobs_core.logging import get_logger
+from jobs_core.model import backoff_ms
+from jobs_core.store import JobStore
+from jobs_worker.finisher import Finisher
+from jobs_worker.job import Claimed, Job, UnrecoverableError
+
+log = get_logger("jobs_worker.execution")
+STACK_LIMIT = 8000
+
+
+@dataclass
+class Interrupts:
+    """Why a running try's task was cancelled: by a user cancel, a lost lease, or shutdown."""
+
+    cancelled: set[str] = field(default_factory=set)
+    lost: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Execution:
+    store: JobStore
+    finisher: Finisher
+    processors: dict[str, Callable[[Job], Awaitable[Any]]]
+    interrupts: Interrupts
+
+    async def run(self, claimed: Claimed) -> None:
+        started = time.monotonic()
+        outcome = await self._outcome(claimed)
+        if outcome is None:
+            return
+        kind, args, fields = outcome
+        duration_ms = int((time.monotonic() - started) * 1000)
+        if kind in ("complete", "fail"):
+            args = (*args, duration_ms)
+        done = self.finisher.add(kind, claimed.id, claimed.token, *args)
+        self._log(claimed, kind, duration_ms, fields)
+        await done
+
+    async def _outcome(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
+        processor = self.processors.get(c.type)
+        if processor is None:
+            reason = f"no processor registered for job type {c.type!r} (see JOBS_PROCESSOR_MODULES)"
+            return "fail", (reason, ""), {"error": reason}
+        try:
+            job = Job(c, self.store, json.loads(c.payload) if c.payload else {})
+            async with asyncio.timeout(c.timeout_ms / 1000):
+                result = await processor(job)
+            return "complete", (json.dumps(result, default=_unserializable),), {}
+        except asyncio.CancelledError:
+            return self._interrupted(c)
+        except UnrecoverableError as err:
+            return "fail", (_message(err), _stack(err)), {"error": _message(err)}
+        except TimeoutError as err:
+            reason = f"timed out after {c.timeout_ms} ms"
+            return self._failed(c, reason, _stack(err))
+        except _Unserializable as err:
+            return "fail", (str(err), ""), {"error": str(err)}
+        except Exception as err:  # the processor's failure, whatever it is, is this try's outcome
+            return self._failed(c, _message(err), _stack(err))
+
+    def _interrupted(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
+        if c.id in self.interrupts.cancelled or c.id in self.interrupts.lost:
+            self.interrupts.cancelled.discard(c.id)
+            self.interrupts.lost.discard(c.id)
+            log.info("job_interrupted", job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt)
+            return None
+        return "requeue", (), {}
+
+    @staticmethod
+    def _failed(c: Claimed, error: str, stack: str) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        if c.attempt >= c.max_attempts:
+            return "fail", (error, stack), {"error": error}
+        delay = backoff_ms(c.backoff, c.backoff_delay, c.attempt)
+        return "retry_later", (error, stack, delay), {"error": error, "retry_in_ms": delay}
+
+    @staticmethod
+    def _log(c: Claimed, kind: str, duration_ms: int, fields: dict[str, Any]) -> None:
+        outcome = {"complete": "completed", "fail": "failed", "retry_later": "retry", "requeue": "requeued"}
+        bound = log.bind(job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt, duration_ms=duration_ms)
+        if kind == "complete":
+            bound.info("job_finished", outcome="completed")
+        else:
+            bound.warning("job_finished", outcome=outcome[kind], **fields)
+
+
+class _Unserializable(TypeError):
+    pass
+
+
+def _unserializable(value: Any) -> Any:
+    raise _Unserializable(f"result is not JSON serializable: {type(value).__name__}")
+
+
+def _message(err: BaseException) -> str:
+    text = str(err)
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _stack(err: BaseException) -> str:
+    return "".join(traceback.format_exception(err))[-STACK_LIMIT:]

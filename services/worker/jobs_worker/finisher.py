@@ -1,0 +1,114 @@
+"""Batched end-of-try writes: outcomes of many jobs go to Redis in one script call per transition.
+
+A job keeps its concurrency slot until the batch holding its outcome is written, so "finished" always
+means "finished in Redis". A batch is written as soon as every running job has an outcome waiting, when
+it reaches ``MAX_BATCH`` entries, or ``LINGER_S`` after its first entry, whichever comes first. If Redis
+is unreachable the batch is retried until the leases would have expired; after that the tries are left
+to be re-run elsewhere (at-least-once), and waiting jobs are released with the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jobs_core.logging import get_logger
+from jobs_core.redis_conn import CONNECTION_ERRORS
+from jobs_core.store import JobStore
+
+MAX_BATCH = 128
+LINGER_S = 0.002
+KINDS = ("complete", "fail", "retry_later", "requeue")
+
+log = get_logger(__name__)
+
+
+class Finisher:
+    def __init__(
+        self,
+        store: JobStore,
+        in_flight: Callable[[], int],
+        on_retry_due: Callable[[int], None],
+        give_up_after_s: float,
+    ) -> None:
+        self.store = store
+        self.in_flight = in_flight
+        self.on_retry_due = on_retry_due
+        self.give_up_after_s = give_up_after_s
+        self._batch: dict[str, list[Any]] = {k: [] for k in KINDS}
+        self._size = 0
+        self._done: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    def add(self, kind: str, *args: Any) -> asyncio.Future[None]:
+        """Buffers one outcome; the returned future resolves once it is written."""
+        self._batch[kind].extend(args)
+        self._size += 1
+        if self._done is None:
+            self._done = asyncio.get_running_loop().create_future()
+        done = self._done
+        if self._size >= MAX_BATCH or self._size >= self.in_flight():
+            self.flush_soon()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(LINGER_S, self.flush_soon)
+        return done
+
+    def flush_soon(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._size == 0 or self._done is None:
+            return
+        batch, done = self._batch, self._done
+        self._batch, self._size, self._done = {k: [] for k in KINDS}, 0, None
+        task = asyncio.get_running_loop().create_task(self._write(batch, done))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def drain(self) -> None:
+        """Writes whatever is buffered and waits for every write under way (shutdown)."""
+        self.flush_soon()
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+
+    async def _write(self, batch: dict[str, list[Any]], done: asyncio.Future[None]) -> None:
+        deadline = time.monotonic() + self.give_up_after_s
+        while True:
+            try:
+                await self._write_once(batch)
+                done.set_result(None)
+                return
+            except CONNECTION_ERRORS as err:
+                if time.monotonic() > deadline:
+                    log.error("finish_batch_lost", error=str(err), jobs=sum(map(len, batch.values())))
+                    done.set_exception(err)
+                    return
+                await asyncio.sleep(0.25)
+            except Exception as err:  # a script error must not leave tries waiting forever
+                log.exception("finish_batch_failed")
+                done.set_exception(err)
+                return
+
+    async def _write_once(self, batch: dict[str, list[Any]]) -> None:
+        settings = self.store.settings
+        if batch["complete"]:
+            await self.store.run(
+                "complete", settings.keep_completed, settings.keep_completed_age * 1000, *batch["complete"]
+            )
+            batch["complete"] = []
+        if batch["fail"]:
+            await self.store.run(
+                "fail", settings.keep_failed, settings.keep_failed_age * 1000, *batch["fail"]
+            )
+            batch["fail"] = []
+        if batch["retry_later"]:
+            due = int(await self.store.run("retry_later", *batch["retry_later"]))
+            batch["retry_later"] = []
+            if due >= 0:
+                self.on_retry_due(due)
+        if batch["requeue"]:
+            await self.store.run("requeue", *batch["requeue"])
+            batch["requeue"] = []

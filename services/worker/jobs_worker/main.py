@@ -1,0 +1,47 @@
+"""``jobs-worker``: load settings and processors, run the worker until SIGTERM/SIGINT, exit 0.
+
+A bad setting or an unimportable processor module stops the process at once with one clear line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from jobs_core.logging import configure, get_logger
+from jobs_core.settings import load_settings
+from jobs_worker.processors import load_modules, processors
+from jobs_worker.settings import WorkerSettings
+
+
+async def serve(settings: WorkerSettings) -> None:
+    from jobs_worker.worker import JobsWorker
+
+    log = get_logger("jobs_worker")
+    registered = processors()
+    if not registered:
+        log.warning("no_processors", hint="set JOBS_PROCESSOR_MODULES; every job will fail")
+    worker = JobsWorker(settings, registered)
+    log.info("worker_starting", redis=settings.redis_display(), queues=worker.queues)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker.async_run()
+    finally:
+        await worker.close()
+
+
+def main() -> None:
+    settings = load_settings(WorkerSettings)
+    configure("worker", settings.log_level, settings.log_format)
+    load_modules(settings.processor_modules)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The worker process: arq's ``Worker`` as the shell (signals, graceful wait, pool, hooks) with our own
+event-driven claim loop instead of arq's poll.
+
+Loop: claim up to the free slots from every served queue in one script call (no Redis round trip per
+job), start a task per try, then sleep until woken by: a token pushed by ``enqueue`` (BLPOP), a freed
+slot when the last claim was full, the due time of the next delayed job or retry, a control broadcast
+(resume), or the fallback poll. Leases are renewed every lease/3; a try whose lease is lost is
+cancelled here, since another worker may already run it. If Redis stays unreachable for longer than a
+lease, every running try is cancelled for the same reason (self-fencing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from arq import Worker
+from arq.connections import ArqRedis
+from arq.worker import func
+
+from jobs_core.logging import get_logger
+from jobs_core.redis_conn import CONNECTION_ERRORS, connect
+from jobs_core.store import JobStore
+from jobs_worker.background import Background
+from jobs_worker.execution import Execution, Interrupts
+from jobs_worker.finisher import Finisher
+from jobs_worker.job import Claimed
+from jobs_worker.processors import Processor
+from jobs_worker.settings import WorkerSettings
+
+log = get_logger("jobs_worker")
+CLAIM_ROW = 12
+
+
+async def _never_called(ctx: dict[str, Any]) -> None:
+    """arq insists on one registered function; jobs run through our own execution path."""
+
+
+class JobsWorker(Worker):
+    def __init__(self, settings: WorkerSettings, processors: dict[str, Processor]) -> None:
+        self.settings = settings
+        pool = ArqRedis.from_url(settings.redis_dsn(), decode_responses=True, socket_timeout=10,
+                                 socket_connect_timeout=2, retry_on_timeout=True)
+        self.store = JobStore(pool, settings)
+        super().__init__(
+            functions=[func(_never_called, name="jobs worker")],
+            queue_name=self.store.keys.ready(settings.served_queues[0]),
+            redis_pool=pool,
+            max_jobs=settings.concurrency,
+            job_completion_wait=max(int(settings.shutdown_grace), 1) if settings.shutdown_grace else 0,
+            handle_signals=True,
+        )
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.queues = list(settings.served_queues)
+        self.wakeup = asyncio.Event()
+        self.interrupts = Interrupts()
+        self.running: dict[str, Claimed] = {}
+        self.last_claim_full = False
+        self.next_due_ms = -1
+        self.finisher = Finisher(self.store, lambda: len(self.tasks), self._retry_due,
+                                 give_up_after_s=settings.lease_ms / 1000)
+        self.execution = Execution(self.store, self.finisher, processors, self.interrupts)
+        self.background = Background(self)
+        self.loop_tick = time.monotonic()
+        self.ready = False
+        self._rotation = 0
+
+    # --- main loop ----------------------------------------------------------------------------------
+    async def main(self) -> None:
+        if self.on_startup:
+            await self.on_startup(self.ctx)
+        await self.background.start(connect(self.settings, timeout=None))
+        self.ready = True
+        log.info("service_ready", worker_id=self.worker_id, queues=self.queues,
+                 concurrency=self.max_jobs, processors=sorted(self.execution.processors))
+        while True:
+            self.loop_tick = time.monotonic()
+            self.wakeup.clear()
+            if self.allow_pick_jobs:
+                await self._claim_safely()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), self._sleep_s())
+            except TimeoutError:
+                pass
+
+    def _sleep_s(self) -> float:
+        sleep = self.settings.poll_interval
+        if self.next_due_ms >= 0:
+            sleep = min(sleep, max(self.next_due_ms - time.time() * 1000 + 0.5, 0) / 1000)
+        return sleep
+
+    async def _claim_safely(self) -> None:
+        try:
+            await self._claim()
+        except CONNECTION_ERRORS as err:
+            log.warning("claim_failed", error=str(err))
+            await asyncio.sleep(0.5)
+
+    async def _claim(self) -> None:
+        free = self.max_jobs - len(self.tasks)
+        if free <= 0:
+            self.last_claim_full = True
+            return
+        want = min(free, self.settings.max_jobs_per_worker)
+        self._rotation = (self._rotation + 1) % len(self.queues)
+        order = self.queues[self._rotation :] + self.queues[: self._rotation]
+        raw = await self.store.run(
+            "claim", self.worker_id, self.settings.lease_ms, want, self.settings.max_stalls, *order
+        )
+        self.next_due_ms, more, count = int(raw[0]), int(raw[1]), int(raw[2])
+        self.last_claim_full = bool(more)
+        for i in range(count):
+            self._start(Claimed.from_row(raw[3 + i * CLAIM_ROW : 3 + (i + 1) * CLAIM_ROW]))
+
+    def _start(self, claimed: Claimed) -> None:
+        self.running[claimed.id] = claimed
+        task = self.loop.create_task(self.execution.run(claimed))
+        self.tasks[claimed.id] = task
+        task.add_done_callback(lambda t, c=claimed: self._finished(c, t))
+
+    def _finished(self, claimed: Claimed, task: asyncio.Task[None]) -> None:
+        self.tasks.pop(claimed.id, None)
+        self.running.pop(claimed.id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job_task_error", job_id=claimed.id, error=repr(task.exception()))
+        if self.last_claim_full:
+            self.wakeup.set()
+
+    def _retry_due(self, due_ms: int) -> None:
+        if self.next_due_ms < 0 or due_ms < self.next_due_ms:
+            self.next_due_ms = due_ms
+            self.wakeup.set()
+
+    # --- control ------------------------------------------------------------------------------------
+    def interrupt(self, job_id: str, lost: bool) -> None:
+        """Cancels the local task of a try that was cancelled (by a user) or lost (lease taken over)."""
+        task = self.tasks.get(job_id)
+        if task is None or task.done():
+            return
+        (self.interrupts.lost if lost else self.interrupts.cancelled).add(job_id)
+        task.cancel()
+
+    def wake(self, queue: str | None = None) -> None:
+        if queue is None or queue in self.queues:
+            self.wakeup.set()
+
+    # --- shutdown -----------------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Waits for the tries (arq cancelled the ones past the grace), writes their outcomes, exits."""
+        self.ready = False
+        self.allow_pick_jobs = False
+        for task in list(self.tasks.values()):
+            if not task.done():
+                task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.finisher.drain()
+        await self.background.stop()
+        await super().close()
+        log.info("worker_stopped", worker_id=self.worker_id)

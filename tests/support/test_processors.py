@@ -1,0 +1,92 @@
+"""Processors the tests run in real worker processes (loaded via JOBS_PROCESSOR_MODULES).
+
+They record what happened in Redis (lists under the job's payload ``key``), so tests can check order,
+counts and timing from outside the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+
+from jobs_worker import Job, UnrecoverableError, register_job_processor
+
+_client: Redis | None = None
+
+
+def redis() -> Redis:
+    global _client
+    if _client is None:
+        _client = Redis.from_url(os.environ["JOBS_REDIS_URL"], decode_responses=True)
+    return _client
+
+
+async def _record(job: Job, what: str) -> None:
+    key = job.payload.get("key")
+    if key:
+        await redis().rpush(key, f"{job.id}|{what}|{time.time() * 1000:.3f}|{job.attempt}")
+
+
+@register_job_processor("noop")
+async def noop(job: Job) -> dict[str, Any]:
+    return {"ok": True}
+
+
+@register_job_processor("echo")
+async def echo(job: Job) -> Any:
+    await _record(job, "start")
+    return job.payload.get("value", job.payload)
+
+
+@register_job_processor("sleep")
+async def sleep(job: Job) -> dict[str, Any]:
+    await _record(job, "start")
+    steps = int(job.payload.get("steps", 0))
+    total = float(job.payload.get("ms", 100)) / 1000
+    if steps:
+        for i in range(steps):
+            await asyncio.sleep(total / steps)
+            await job.update_progress(round(100 * (i + 1) / steps))
+    else:
+        await asyncio.sleep(total)
+    await _record(job, "end")
+    return {"slept": total}
+
+
+@register_job_processor("fail")
+async def fail(job: Job) -> None:
+    await _record(job, "start")
+    if job.attempt <= int(job.payload.get("times", 1_000_000)):
+        raise ValueError(job.payload.get("message", "boom"))
+
+
+@register_job_processor("unrecoverable")
+async def unrecoverable(job: Job) -> None:
+    await _record(job, "start")
+    raise UnrecoverableError("cannot ever work")
+
+
+@register_job_processor("logger")
+async def logger(job: Job) -> str:
+    for i in range(int(job.payload.get("lines", 3))):
+        await job.log(f"line {i}", index=i)
+    return "logged"
+
+
+@register_job_processor("block-loop")
+async def block_loop(job: Job) -> None:
+    time.sleep(float(job.payload.get("seconds", 5)))  # blocks the event loop on purpose
+
+
+@register_job_processor("sync-add")
+def sync_add(job: Job) -> int:
+    return int(job.payload["a"]) + int(job.payload["b"])
+
+
+@register_job_processor("bad-result")
+async def bad_result(job: Job) -> Any:
+    return {1, 2}
