@@ -50,12 +50,29 @@ class RedisUnavailable(JobsError):
     status, code = 503, "redis_unavailable"
 
 
+# --- scheduler (jobs_core.leader, jobs_core.schedules) ---------------------------------------------------
+class LeaderFenced(JobsError):
+    """A fire from a term that no longer holds the leader lease; the replica steps down."""
+
+    status, code = 409, "leader_fenced"
+
+
+class ScheduleStale(JobsError):
+    """The schedule changed since the leader built the job; it resyncs and fires again."""
+
+    status, code = 409, "schedule_stale"
+
+
 # Lua return codes (scripts/*.lua headers). Keep in step with the scripts; tests cover each code.
 JOB_NOT_FOUND = -1
 JOB_WRONG_STATE = -2
 UNKNOWN_DEPENDENCY = -3
 QUEUE_IS_FULL = -4
 DEPENDENCY_FAILED = -5
+# scheduler scripts (fire_schedule, delete_schedule, set_schedule_paused)
+LEADER_FENCED = -10
+SCHEDULE_NOT_FOUND = -11
+SCHEDULE_STALE = -12
 
 
 def error_for(code: int, op: str, subject: str, detail: Any = None, extra: Any = None) -> JobsError:
@@ -81,4 +98,15 @@ def error_for(code: int, op: str, subject: str, detail: Any = None, extra: Any =
             f"cannot {op} job {subject!r}: its dependency {detail!r} is {extra}; retry that one first",
             {"jobId": subject, "dependency": detail, "status": extra},
         )
+    if code in (LEADER_FENCED, SCHEDULE_NOT_FOUND, SCHEDULE_STALE):
+        return _scheduler_error(code, op, subject, detail)
     return JobsError(f"{op} of {subject!r} failed with unexpected code {code}")
+
+
+def _scheduler_error(code: int, op: str, subject: str, detail: Any) -> JobsError:
+    """``subject`` is the schedule id."""
+    if code == LEADER_FENCED:
+        return LeaderFenced(f"cannot {op} schedule {subject!r}: this replica no longer leads")
+    if code == SCHEDULE_STALE:
+        return ScheduleStale(f"schedule {subject!r} changed (now rev {detail})", {"rev": detail})
+    return NotFound(f"schedule {subject!r} not found", {"scheduleId": subject})
