@@ -18,9 +18,10 @@
 local worker, lease_ms = ARGV[3], tonumber(ARGV[4])
 local want, max_stalls = tonumber(ARGV[5]), tonumber(ARGV[6])
 local claimed, more = 0, 0
+local waits = {}  -- queue -> bucket -> count, written once per queue
 local out = {-1, 0, 0}  -- header filled in at the end; avoids unpack() limits on big batches
 local FIELDS = {'status', 'type', 'payload', 'attempt', 'maxAttempts', 'timeout', 'priority',
-                'claims', 'stalls', 'backoff', 'backoffDelay', 'createdAt'}
+                'claims', 'stalls', 'backoff', 'backoffDelay', 'createdAt', 'readyAt'}
 
 local function promote_due(queue)
   local due = redis.call('ZRANGEBYSCORE', k_state(P, queue, 'delayed'), '-inf', NOW, 'LIMIT', 0, 500)
@@ -70,6 +71,9 @@ local function claim_one(id, queue)
              'worker', worker, 'startedAt', NOW)
   set_state(P, id, queue, status, 'active', NOW)
   emit(P, queue, id, status, 'active', NOW, {'attempt', tostring(attempt)})
+  local wb = bucket(NOW - (tonumber(f[13]) or NOW))
+  waits[queue] = waits[queue] or {}
+  waits[queue][wb] = (waits[queue][wb] or 0) + 1
   local n = #out
   out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, queue, f[2], f[3]
   out[n + 5], out[n + 6], out[n + 7], out[n + 8] = attempt, f[5], f[6], f[7]
@@ -97,6 +101,9 @@ for i = 7, #ARGV do
   if claimed < want and redis.call('EXISTS', k_paused(P, queue)) == 0 then claim_from(queue) end
   local first = redis.call('ZRANGE', k_state(P, queue, 'delayed'), 0, 0, 'WITHSCORES')
   if #first > 0 and (next_due < 0 or tonumber(first[2]) < next_due) then next_due = tonumber(first[2]) end
+end
+for queue, b in pairs(waits) do
+  for le, n in pairs(b) do count(P, queue, 'wait_ms:' .. le, n, NOW) end
 end
 out[1], out[2], out[3] = next_due, more, claimed
 return out

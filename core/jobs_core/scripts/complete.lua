@@ -29,6 +29,7 @@ for i = 5, #ARGV, 4 do
     tally(t, queue, 'completed', 1)
     tally(t, queue, 'completed:' .. f[2], 1)
     tally(t, queue, 'duration_ms', tonumber(ARGV[i + 3]))
+    tally(t, queue, 'run_ms:' .. bucket(tonumber(ARGV[i + 3])), 1)
     release_dependents(P, id, NOW)
     apply_retention(P, id, queue, 'completed', f[2], tonumber(f[4]) or -1)
     done = done + 1

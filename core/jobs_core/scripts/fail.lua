@@ -29,6 +29,7 @@ for i = 5, #ARGV, 5 do
     emit(P, queue, id, 'active', 'failed', NOW, {'attempt', f[3], 'error', err})
     tally(t, queue, 'failed', 1)
     tally(t, queue, 'failed:' .. f[2], 1)
+    tally(t, queue, 'run_ms:' .. bucket(tonumber(ARGV[i + 4])), 1)
     fail_dependents(P, id, 'failed', NOW)
     apply_retention(P, id, queue, 'failed', f[2], tonumber(f[4]) or -1)
     done = done + 1

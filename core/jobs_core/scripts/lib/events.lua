@@ -16,3 +16,12 @@ local function count(P, queue, field, n, now)
   redis.call('HINCRBY', mk, field, n)
   redis.call('EXPIRE', mk, 90000)
 end
+
+-- Histogram buckets (ms) for wait and run times; counts per bucket are not cumulative.
+local BUCKETS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000}
+local function bucket(ms)
+  for _, le in ipairs(BUCKETS) do
+    if ms <= le then return tostring(le) end
+  end
+  return 'inf'
+end

@@ -14,6 +14,7 @@ local function make_ready(P, id, queue, priority, from, now)
   local score = (BANDS[priority] or BANDS.normal) + seq
   redis.call('ZADD', k_ready(P, queue), string.format('%.0f', score), id)
   set_state(P, id, queue, from, 'waiting', now)
+  redis.call('HSET', k_job(P, id), 'readyAt', now)
   local wk = k_wake(P, queue)
   if redis.call('LLEN', wk) < 16 then redis.call('LPUSH', wk, '1') end
 end

@@ -1,0 +1,1 @@
+"""jobs_api service."""

@@ -1,0 +1,112 @@
+"""The API application: ``create_app(settings)`` wires Redis, the job store, middlewares and routes.
+
+Middlewares, outermost first: request id + access log, errors (JSON bodies, honest statuses), bearer
+auth (when JOBS_API_TOKEN is set; health, probes, metrics and the OpenAPI document stay open).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from jobs_api import events, health, jobs, openapi, queues
+from jobs_api.context import QUEUES, REDIS, SETTINGS, STARTED, STORE
+from jobs_api.errors import Handler, error_middleware
+from jobs_api.settings import ApiSettings
+from jobs_core.errors import Unauthorized
+from jobs_core.logging import get_logger
+from jobs_core.queues import QueueAdmin
+from jobs_core.redis_conn import connect
+from jobs_core.store import JobStore
+
+log = get_logger("jobs_api")
+OPEN_PATHS = frozenset({"/health", "/livez", "/readyz", "/metrics", "/openapi.json"})
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    response.headers["X-Request-ID"] = request_id
+    if request.path not in OPEN_PATHS:
+        log.info("request", method=request.method, path=request.path, status=response.status,
+                 ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id)
+    return response
+
+
+def bearer_auth(token: str) -> web.Middleware:
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in OPEN_PATHS:
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                raise Unauthorized("missing or wrong bearer token (Authorization: Bearer …)")
+        return await handler(request)
+
+    return check
+
+
+async def redis_context(app: web.Application) -> AsyncIterator[None]:
+    redis = connect(app[SETTINGS])
+    app[REDIS] = redis
+    app[STORE] = JobStore(redis, app[SETTINGS])
+    app[QUEUES] = QueueAdmin(app[STORE])
+    yield
+    await redis.aclose()
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi.document())
+
+
+def routes() -> list[web.RouteDef]:
+    table = [
+        web.get("/health", health.health),
+        web.get("/livez", health.livez),
+        web.get("/readyz", health.readyz),
+        web.get("/openapi.json", openapi_document),
+        web.post("/schedule", jobs.schedule),
+        web.post("/schedule/bulk", jobs.schedule_bulk),
+        web.get("/jobs", jobs.list_jobs),
+        web.get("/jobs/{job_id}", jobs.get_job),
+        web.delete("/jobs/{job_id}", jobs.cancel_job),
+        web.post("/jobs/{job_id}/retry", jobs.retry_job),
+        web.get("/jobs/{job_id}/logs", jobs.job_logs),
+        web.get("/queues", queues.list_queues),
+        web.get("/queues/{queue}", queues.get_queue),
+        web.post("/queues/{queue}/pause", queues.pause),
+        web.post("/queues/{queue}/resume", queues.resume),
+        web.post("/queues/{queue}/drain", queues.drain),
+        web.post("/queues/{queue}/clean", queues.clean),
+        web.get("/events", events.events),
+    ]
+    try:
+        from jobs_api import schedules
+    except ImportError:  # the schedules module arrives with the scheduler service
+        return table
+    return table + list(schedules.routes)
+
+
+def create_app(settings: ApiSettings) -> web.Application:
+    middlewares: list[web.Middleware] = [request_context, error_middleware]
+    if settings.api_token is not None and settings.api_token.get_secret_value():
+        middlewares.append(bearer_auth(settings.api_token.get_secret_value()))
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[STARTED] = time.time()
+    app.cleanup_ctx.append(redis_context)
+    app.cleanup_ctx.append(health.readiness_checker)
+    app.add_routes(routes())
+    return app

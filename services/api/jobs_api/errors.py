@@ -1,0 +1,78 @@
+"""The API's error surface: one middleware turns every failure into ``{"error": {code, message,
+details}}`` with an honest status. Unexpected exceptions are logged with their stack and answered with a
+plain 500 that reveals nothing; bad input can never reach that branch, since validation errors, bad
+JSON and oversized bodies are all mapped here first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from jobs_core.errors import InvalidInput, JobsError, QueueFull
+from jobs_core.logging import get_logger
+
+log = get_logger("jobs_api")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> web.Response:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return web.json_response(body, status=status)
+
+
+def field_errors(err: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """pydantic errors as ``[{"field": "options.priority", "message": "..."}]``."""
+    out = []
+    for item in err.errors(include_url=False):
+        path = ".".join(str(p) for p in item["loc"])
+        field = f"{prefix}.{path}" if prefix and path else (prefix or path or "body")
+        out.append({"field": field, "message": item["msg"]})
+    return out
+
+
+def invalid(err: ValidationError, prefix: str = "") -> InvalidInput:
+    details = field_errors(err, prefix)
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return InvalidInput(summary, details)
+
+
+async def read_json(request: web.Request, *, required: bool = True) -> Any:
+    """The body as JSON; an empty body is ``{}`` when not required."""
+    text = await request.text()
+    if not text.strip():
+        if required:
+            raise InvalidInput("body: a JSON object is required")
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise InvalidInput(f"body: not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except JobsError as err:
+        response = error_response(err.status, err.code, err.message, err.details)
+        if isinstance(err, QueueFull):
+            response.headers["Retry-After"] = str(err.retry_after_s)
+        return response
+    except web.HTTPRequestEntityTooLarge as err:
+        return error_response(413, "payload_too_large", f"body larger than {err.max_size} bytes")
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        return error_response(err.status, _code(err.status), err.reason, None)
+    except Exception:  # the last resort: log it, reveal nothing
+        log.exception("unhandled_error", path=request.path, method=request.method)
+        return error_response(500, "internal", "internal error; see the service log", None)
+
+
+def _code(status: int) -> str:
+    return {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(status, "http_error")
