@@ -32,6 +32,7 @@ from jobs_core.model import JobOptions, JobRequest, JobType, Strict, build_spec
 from jobs_core.redis_conn import unavailable_as_error
 from jobs_core.scripts import Scripts
 from jobs_core.settings import CoreSettings
+from jobs_core.views import iso
 
 SCHEDULE_SCRIPTS = ("upsert_schedule", "delete_schedule", "set_schedule_paused", "fire_schedule")
 BUILTIN_PREFIX = "builtin:"
@@ -205,6 +206,31 @@ class ScheduleInfo:
         moment = now or datetime.now(UTC)
         last = datetime.fromtimestamp(self.state.last_fire_ms / 1000, UTC)
         return self.schedule.cron.next_after(max(moment, last), self.schedule.zone)
+
+
+def schedule_view(info: ScheduleInfo, now: datetime | None = None) -> dict[str, Any]:
+    """How a schedule looks to clients (API, dashboard): camelCase, ISO times in UTC."""
+    s, st = info.schedule, info.state
+    next_run = info.next_run_at(now)
+    return {
+        "scheduleId": s.id,
+        "type": s.type,
+        "payload": s.payload,
+        "schedule": s.schedule,
+        "timezone": s.timezone,
+        "options": s.options,
+        "overlap": s.overlap,
+        "builtin": s.id.startswith(BUILTIN_PREFIX),
+        "status": "paused" if st.paused else "active",
+        "createdAt": iso(st.created_ms),
+        "updatedAt": iso(st.updated_ms),
+        "lastRunAt": iso(st.last_run_ms),
+        "lastJobId": st.last_job_id,
+        "nextRunAt": iso(int(next_run.timestamp() * 1000)) if next_run else None,
+        "nextRunAtLocal": next_run.isoformat() if next_run else None,
+        "fires": st.fires,
+        "skipped": st.skipped,
+    }
 
 
 @dataclass(frozen=True)

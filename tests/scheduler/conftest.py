@@ -16,7 +16,7 @@ import pytest
 from redis.asyncio import Redis
 
 from support.processes import Service
-from support.redis_server import RedisServer
+from support.redis_server import RedisServer, free_port
 
 TESTS = Path(__file__).parent.parent
 
@@ -78,3 +78,22 @@ def replicas(scheduler_env: dict[str, str]) -> Iterator[Callable[..., list[Servi
     for service in started:
         if service.proc.poll() is None:
             service.kill()
+
+
+@pytest.fixture
+def api(own_redis: RedisServer, sched_prefix: str) -> Iterator[str]:
+    """A ``jobs-api`` process on this test's Redis; yields its base URL."""
+    port = free_port()
+    env = {
+        "JOBS_REDIS_URL": own_redis.url,
+        "JOBS_KEY_PREFIX": sched_prefix,
+        "JOBS_PORT": str(port),
+        "JOBS_HOST": "127.0.0.1",
+        "JOBS_LOG_FORMAT": "json",
+    }
+    service = Service("jobs-api", env, name="api")
+    try:
+        service.wait_for("service_ready", timeout=20)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        service.kill()
