@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from support.api import ApiClient
 from support.processes import Service
 from support.redis_server import RedisServer, free_port
 
@@ -72,3 +73,12 @@ def spawn(base_env: dict[str, str]) -> Iterator[Callable[..., Service]]:
     for service in started:
         if service.proc.poll() is None:
             service.kill()
+
+
+@pytest.fixture
+async def api(spawn: Callable[..., Service]) -> AsyncIterator[ApiClient]:
+    """A running ``jobs-api`` process and a client for it."""
+    service = spawn("jobs-api")
+    client = ApiClient(int(service.wait_for("service_ready")["port"]))
+    yield client
+    await client.close()

@@ -459,6 +459,7 @@ def test_keda_scales_the_worker_on_the_waiting_jobs_metric(pkg):
     query = trigger["metadata"]["query"]
     assert "jobs_waiting{" in query and 'queue=~"default|high-priority|low-priority|scheduled"' in query
     assert f'namespace="{pkg.NAMESPACE}"' in query
+    assert "unless on (queue) (max by (queue) (jobs_paused{" in query  # paused queues scale nothing
     behavior = scaled["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
     assert behavior["scaleDown"]["stabilizationWindowSeconds"] == 300
     assert not pkg.find(objects, "HorizontalPodAutoscaler")

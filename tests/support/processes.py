@@ -65,6 +65,9 @@ class Service:
             except queue.Empty:
                 pass
 
+    def wait(self, timeout: float) -> int:
+        return self.proc.wait(timeout)
+
     def signal(self, sig: int) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)

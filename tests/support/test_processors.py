@@ -90,3 +90,12 @@ def sync_add(job: Job) -> int:
 @register_job_processor("bad-result")
 async def bad_result(job: Job) -> Any:
     return {1, 2}
+
+
+@register_job_processor("fail-once")
+async def fail_once(job: Job) -> str:
+    """Fails the first time it ever runs for this payload key, then succeeds (survives API retries)."""
+    await _record(job, "start")
+    if await redis().set(f"{job.payload['key']}:failed-once", 1, nx=True):
+        raise ValueError("first run fails")
+    return "second run works"

@@ -63,8 +63,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if isinstance(err, QueueFull):
             response.headers["Retry-After"] = str(err.retry_after_s)
         return response
-    except web.HTTPRequestEntityTooLarge as err:
-        return error_response(413, "payload_too_large", f"body larger than {err.max_size} bytes")
+    except web.HTTPRequestEntityTooLarge:
+        from jobs_api.context import SETTINGS
+
+        limit = request.app[SETTINGS].max_body_bytes
+        return error_response(413, "payload_too_large", f"body: larger than {limit} bytes (JOBS_MAX_BODY_BYTES)")
     except web.HTTPException as err:
         if err.status < 400:
             raise

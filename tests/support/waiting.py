@@ -1,0 +1,39 @@
+"""Waiting on job state changes through the event streams (XREAD BLOCK), not by sleeping."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from redis.asyncio import Redis
+
+QUEUES = ("default", "high-priority", "low-priority", "scheduled")
+
+
+async def wait_state(
+    redis: Redis, prefix: str, job_id: str, states: Iterable[str], timeout: float = 15.0
+) -> dict[str, str]:
+    """Blocks until the job's registry status is one of ``states``; returns the record."""
+    wanted = set(states)
+    streams = {f"{prefix}:q:{q}:events": "$" for q in QUEUES}
+    deadline = time.monotonic() + timeout
+    while True:
+        record = await redis.hgetall(f"{prefix}:job:{job_id}")
+        if record.get("status") in wanted:
+            return record
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"job {job_id} still {record.get('status')!r}, wanted {sorted(wanted)}")
+        replies = await redis.xread(streams, block=int(min(remaining, 0.5) * 1000) or 1)
+        for stream, entries in replies or []:
+            streams[stream] = entries[-1][0]
+
+
+async def wait_all(
+    redis: Redis, prefix: str, job_ids: Iterable[str], states: Iterable[str], timeout: float = 30.0
+) -> list[dict[str, str]]:
+    deadline = time.monotonic() + timeout
+    out = []
+    for job_id in job_ids:
+        out.append(await wait_state(redis, prefix, job_id, states, max(deadline - time.monotonic(), 0.1)))
+    return out
