@@ -141,3 +141,9 @@ class Keys:
 
     def schedules_channel(self) -> str:
         return f"{self.prefix}:sched:changes"
+
+    # --- dashboard ------------------------------------------------------------------------------------
+    # P:audit  LIST, no TTL, capped at jobs_core.admin.AUDIT_CAP: newest-first JSON records of the
+    # dashboard's actions (who, what, when), shown on its audit page.
+    def audit(self) -> str:
+        return f"{self.prefix}:audit"
