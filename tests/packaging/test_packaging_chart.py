@@ -680,3 +680,39 @@ def test_crd_validation_catches_mistakes(pkg, crd_validator):
     errors = "\n".join(crd_validator(broken))
     assert "spec.minReplicaCount: 'none' is not of type 'integer'" in errors
     assert "'metdata' was unexpected" in errors
+
+
+def test_every_value_is_documented(pkg):
+    """docs/deploy.md's values table names every value (per-service keys may use `<service>.key`)."""
+    import yaml
+
+    doc = (pkg.REPO / "docs" / "deploy.md").read_text()
+    schema = json.loads((pkg.CHART / "values.schema.json").read_text())
+    defaults = yaml.safe_load((pkg.CHART / "values.yaml").read_text())
+    services = {"api", "worker", "scheduler", "dashboard"}
+    # Objects documented as one row (their inner keys are Kubernetes' or listed in the row).
+    whole = {"resources", "probes", "pdb", "behavior", "builtins"}
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[1]]
+        return node
+
+    def leaves(value: Any, node: dict[str, Any], path: str) -> list[str]:
+        node = resolve(node)
+        closed = node.get("additionalProperties") is False and "properties" in node
+        if isinstance(value, dict) and closed and path.rsplit(".", 1)[-1] not in whole:
+            return [
+                leaf
+                for key, sub in value.items()
+                for leaf in leaves(sub, node["properties"][key], f"{path}.{key}" if path else key)
+            ]
+        return [path]
+
+    missing = []
+    for path in leaves(defaults, schema, ""):
+        head, _, rest = path.partition(".")
+        generic = f"`<service>.{rest}`" if head in services else None
+        if f"`{path}`" not in doc and (generic is None or generic not in doc):
+            missing.append(path)
+    assert not missing, f"values missing from docs/deploy.md: {missing}"
