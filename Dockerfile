@@ -5,7 +5,7 @@
 # Runs as uid 10001 with a read-only root file system; only /tmp needs to be writable
 # (the chart mounts an emptyDir there, compose a tmpfs).
 
-ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
 # ---- builder: resolve and install the project into a self-contained venv --------------------------
 FROM ${PYTHON_IMAGE} AS builder

