@@ -20,7 +20,5 @@ class DashboardSettings(CoreSettings):
         if self.dashboard_auth_enabled and not (
             self.dashboard_password and self.dashboard_password.get_secret_value()
         ):
-            raise ValueError(
-                "JOBS_DASHBOARD_PASSWORD must be set while JOBS_DASHBOARD_AUTH_ENABLED is true"
-            )
+            raise ValueError("JOBS_DASHBOARD_PASSWORD must be set while JOBS_DASHBOARD_AUTH_ENABLED is true")
         return self
