@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from jobs_core.errors import InvalidInput, JobsError
 from jobs_core.queues import CLEANABLE
 from jobs_dashboard.context import ADMIN, QUEUES, SCHEDULES, STORE
 from jobs_dashboard.middlewares import flash
+from jobs_dashboard.render import SESSION, render
 
 Act = Callable[[web.Request, dict[str, str]], Awaitable[tuple[str, Any]]]
 GRACE_CHOICES = {"0": 0, "3600": 3_600_000, "86400": 86_400_000, "604800": 604_800_000}
@@ -49,17 +49,18 @@ def action(
             context = {"title": f"{name} {target}?", "message": confirm, "action": request.path,
                        "fields": {k: v for k, v in form.items() if k not in ("_csrf", "confirm")},
                        "back": back}  # fmt: skip
-            return aiohttp_jinja2.render_template("confirm.html", request, context)
-        session = request["session"]
+            return render("confirm.html", request, context)
+        session = request[SESSION]
+        assert session is not None  # the session middleware let the request in
         response = web.HTTPSeeOther(back)
         try:
             message, detail = await act(request, form)
         except JobsError as err:
             flash(response, f"{name} {target}: {err.message}", "error")
-            return response
+            raise response from None
         await request.app[ADMIN].audit(session.user, name, target, detail, request.remote or "")
         flash(response, message)
-        return response
+        raise response
 
     return handler
 

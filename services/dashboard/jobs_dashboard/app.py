@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 
 from jobs_core.admin import Admin
@@ -21,16 +19,14 @@ from jobs_core.queues import QueueAdmin
 from jobs_core.redis_conn import connect
 from jobs_core.schedules import ScheduleStore
 from jobs_core.store import JobStore
-from jobs_dashboard import actions, live, login, pages
+from jobs_dashboard import actions, live, login, pages, render
 from jobs_dashboard import context as ctx
 from jobs_dashboard.auth import Sessions, Throttle
-from jobs_dashboard.filters import install_filters
 from jobs_dashboard.hub import EventHub
 from jobs_dashboard.middlewares import (
     error_middleware,
     security_headers,
     session_middleware,
-    template_context,
 )
 from jobs_dashboard.settings import DashboardSettings
 
@@ -98,13 +94,7 @@ def create_app(settings: DashboardSettings) -> web.Application:
     app[ctx.SETTINGS] = settings
     app[ctx.SESSIONS] = Sessions(settings)
     app[ctx.THROTTLE] = Throttle()
-    env = aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.PackageLoader("jobs_dashboard", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-        context_processors=[template_context],
-    )
-    install_filters(env, settings)
+    render.setup(app, settings)
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_streams)
     app.cleanup_ctx.append(core_context)

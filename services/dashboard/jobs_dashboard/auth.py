@@ -117,9 +117,9 @@ class Throttle:
         while recent and recent[0] < now - WINDOW_S:
             recent.popleft()
         over = len(recent) - FREE_FAILURES
-        if over < 0:
+        if over <= 0:
             return 0.0
-        lock = min(2.0**over, MAX_LOCK_S)
+        lock = min(2.0**over, MAX_LOCK_S)  # 2 s, 4 s, 8 s … for the 6th, 7th, 8th failure
         self._locked_until[addr] = now + lock
         if len(self._failures) > 10_000:  # bound memory under a spray from many addresses
             self._failures.pop(next(iter(self._failures)))

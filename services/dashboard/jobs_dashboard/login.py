@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from jobs_core.logging import get_logger
@@ -16,6 +15,7 @@ from jobs_core.redis_conn import CONNECTION_ERRORS
 from jobs_dashboard.auth import PRE_COOKIE, SESSION_COOKIE
 from jobs_dashboard.context import REDIS, SESSIONS, THROTTLE
 from jobs_dashboard.middlewares import set_session_cookie
+from jobs_dashboard.render import render
 
 log = get_logger("jobs_dashboard")
 
@@ -32,7 +32,7 @@ def _form_page(request: web.Request, status: int = 200, error: str | None = None
         "next": _next(request.query.get("next")),
         "error": error,
     }
-    response = aiohttp_jinja2.render_template("login.html", request, context, status=status)
+    response = render("login.html", request, context, status=status)
     response.set_cookie(PRE_COOKIE, nonce, httponly=True, samesite="Strict", path="/login", max_age=3600)
     return response
 
@@ -64,13 +64,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther(_next(str(form.get("next", ""))))
     set_session_cookie(request, response, cookie)
     response.del_cookie(PRE_COOKIE, path="/login")
-    return response
+    raise response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther("/login" if request.app[SESSIONS].enabled else "/")
     response.del_cookie(SESSION_COOKIE, path="/")
-    return response
+    raise response
 
 
 async def livez(request: web.Request) -> web.Response:

@@ -14,15 +14,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from jobs_core.errors import JobsError
 from jobs_core.logging import get_logger
 from jobs_dashboard.auth import PRE_COOKIE, SESSION_COOKIE, SESSION_TTL_S, Session
 from jobs_dashboard.context import SESSIONS
+from jobs_dashboard.render import FLASH, SESSION, render
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = get_logger("jobs_dashboard")
@@ -54,7 +53,7 @@ def _error_page(request: web.Request, status: int, title: str, message: str) -> 
     if request.path.startswith("/api/") or request.path == "/events":
         return web.json_response({"error": {"code": title, "message": message}}, status=status)
     context = {"status": status, "title": title, "message": message}
-    return aiohttp_jinja2.render_template("error.html", request, context, status=status)
+    return render("error.html", request, context, status=status)
 
 
 @web.middleware
@@ -120,12 +119,12 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise web.HTTPUnauthorized(text="log in first")
     if request.method not in SAFE_METHODS:
         await _check_csrf(request, session)
-    request["session"] = session
-    request["flash"] = read_flash(request)
+    request[SESSION] = session
+    request[FLASH] = read_flash(request)
     response = await handler(request)
     if new_cookie:
         set_session_cookie(request, response, new_cookie)
-    if request["flash"] and not 300 <= response.status < 400:
+    if request[FLASH] and not 300 <= response.status < 400:
         response.del_cookie(FLASH_COOKIE, path="/")  # shown once
     return response
 
@@ -146,19 +145,3 @@ def read_flash(request: web.Request) -> dict[str, str] | None:
         return {"kind": str(data["kind"]), "text": str(data["text"])}
     except (ValueError, KeyError, TypeError):
         return None
-
-
-def template_context(request: web.Request) -> Awaitable[dict[str, Any]]:
-    """What every template sees: the user, the CSRF token of the session, the flash message."""
-
-    async def build() -> dict[str, Any]:
-        session: Session | None = request.get("session")
-        sessions = request.app[SESSIONS]
-        return {
-            "user": session.user if session else None,
-            "csrf": sessions.csrf_token(session.nonce) if session else "",
-            "auth_enabled": sessions.enabled,
-            "flash": request.get("flash"),
-        }
-
-    return build()

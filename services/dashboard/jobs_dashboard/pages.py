@@ -11,7 +11,6 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from jobs_core.admin import Page
@@ -19,9 +18,11 @@ from jobs_core.errors import InvalidInput, NotFound
 from jobs_core.keys import JOB_STATES
 from jobs_core.views import job_detail, job_summary
 from jobs_dashboard.context import ADMIN, INSIGHTS, QUEUES, SCHEDULES, STORE
+from jobs_dashboard.render import render
 from jobs_dashboard.timeline import timeline
 
 PER_PAGE = 25
+OPENING_STATES = ("active", "waiting", "failed", "delayed", "completed")
 TAB_STATES = ("active", "waiting", "delayed", "blocked", "completed", "failed", "cancelled")
 
 
@@ -57,11 +58,13 @@ async def overview(request: web.Request) -> web.Response:
         "memory": memory,
         "charts": {"hour": totals, "day": day, "queues": {q: h for q, h in hour.items()}},
     }
-    return aiohttp_jinja2.render_template("overview.html", request, context)
+    return render("overview.html", request, context)
 
 
-async def _listing(request: web.Request, queue: str) -> tuple[str, str | None, Page]:
-    state = request.query.get("state") or "waiting"
+async def _listing(
+    request: web.Request, queue: str, default_state: str = "waiting"
+) -> tuple[str, str | None, Page]:
+    state = request.query.get("state") or default_state
     if state not in JOB_STATES:
         raise InvalidInput(f"state: must be one of {', '.join(JOB_STATES)}")
     job_type = (request.query.get("type") or "").strip() or None
@@ -82,7 +85,7 @@ def _rows_context(queue: str, state: str, job_type: str | None, listing: Page) -
         "queue": queue,
         "state": state,
         "job_type": job_type or "",
-        "jobs": [job_summary(r) for r in listing.jobs],
+        "jobs": [{**job_summary(r), "error": r.get("error") or ""} for r in listing.jobs],
         "total": listing.total,
         "page_no": page,
         "pages": pages,
@@ -94,8 +97,11 @@ def _rows_context(queue: str, state: str, job_type: str | None, listing: Page) -
 async def queue_page(request: web.Request) -> web.Response:
     queues = request.app[QUEUES]
     queue = queues.check(request.match_info["queue"])
-    (stats,), hour, (state, job_type, listing) = await asyncio.gather(
-        queues.stats([queue]), request.app[INSIGHTS].hour([queue]), _listing(request, queue)
+    (stats,) = await queues.stats([queue])
+    # Without a chosen tab, open the first one that has jobs: what an operator came to look at.
+    default = next((s for s in OPENING_STATES if stats["counts"][s]), "waiting")
+    hour, (state, job_type, listing) = await asyncio.gather(
+        request.app[INSIGHTS].hour([queue]), _listing(request, queue, default)
     )
     context = {
         "page": "queue",
@@ -105,16 +111,14 @@ async def queue_page(request: web.Request) -> web.Response:
         "charts": {"hour": hour[queue]},
         **_rows_context(queue, state, job_type, listing),
     }
-    return aiohttp_jinja2.render_template("queue.html", request, context)
+    return render("queue.html", request, context)
 
 
 async def queue_rows(request: web.Request) -> web.Response:
     """The table body and pager of a queue page: what the live script swaps in after events."""
     queue = request.app[QUEUES].check(request.match_info["queue"])
     state, job_type, listing = await _listing(request, queue)
-    return aiohttp_jinja2.render_template(
-        "rows.html", request, _rows_context(queue, state, job_type, listing)
-    )
+    return render("rows.html", request, _rows_context(queue, state, job_type, listing))
 
 
 async def _job_context(request: web.Request) -> dict[str, Any]:
@@ -136,11 +140,11 @@ async def _job_context(request: web.Request) -> dict[str, Any]:
 
 
 async def job_page(request: web.Request) -> web.Response:
-    return aiohttp_jinja2.render_template("job.html", request, await _job_context(request))
+    return render("job.html", request, await _job_context(request))
 
 
 async def job_live(request: web.Request) -> web.Response:
-    return aiohttp_jinja2.render_template("job_live.html", request, await _job_context(request))
+    return render("job_live.html", request, await _job_context(request))
 
 
 async def search(request: web.Request) -> web.StreamResponse:
@@ -171,11 +175,11 @@ async def schedules_page(request: web.Request) -> web.Response:
                 "recent": [records[j] for j in info.recent_job_ids[:5] if j in records],
             }
         )
-    return aiohttp_jinja2.render_template("schedules.html", request, {"page": "schedules", "rows": rows})
+    return render("schedules.html", request, {"page": "schedules", "rows": rows})
 
 
 async def audit_page(request: web.Request) -> web.Response:
     page = _int_query(request, "page", 1, 1, 1000)
     records, total = await request.app[ADMIN].audit_log((page - 1) * 50, 50)
     context = {"page": "audit", "records": records, "total": total, "page_no": page}
-    return aiohttp_jinja2.render_template("audit.html", request, context)
+    return render("audit.html", request, context)

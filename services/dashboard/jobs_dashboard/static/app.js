@@ -49,7 +49,9 @@
         node("text", { x: pad.l - 5, y: y + 3, "text-anchor": "end" }, svg).textContent = Math.round(f * max);
       }
       for (const i of [0, Math.floor(n / 2), n - 1]) {
-        const t = node("text", { x: pad.l + i * bw + bw / 2, y: h - 4, "text-anchor": "middle" }, svg);
+        const anchor = i === 0 ? "start" : i === n - 1 ? "end" : "middle";
+        const x = i === 0 ? pad.l : i === n - 1 ? w - pad.r : pad.l + i * bw + bw / 2;
+        const t = node("text", { x: x, y: h - 4, "text-anchor": anchor }, svg);
         t.textContent = hhmm(s.start + i * s.step);
       }
     }
