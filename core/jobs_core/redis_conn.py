@@ -23,7 +23,7 @@ CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, O
 
 def connect(settings: CoreSettings, *, retries: int = 3, timeout: float | None = 5.0) -> Redis:
     """A client for the configured Redis; ``timeout`` bounds each command (None for blocking pops)."""
-    return Redis.from_url(
+    client: Redis = Redis.from_url(
         settings.redis_dsn(),
         decode_responses=True,
         socket_timeout=timeout,
@@ -32,6 +32,7 @@ def connect(settings: CoreSettings, *, retries: int = 3, timeout: float | None =
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
+    return client
 
 
 @asynccontextmanager

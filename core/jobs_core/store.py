@@ -74,13 +74,14 @@ class JobStore:
 
     async def logs(self, job_id: str, offset: int = 0, limit: int = LOG_LINES_CAP) -> list[Any]:
         async with unavailable_as_error():
-            lines = await self.redis.lrange(self.keys.job_logs(job_id), offset, offset + limit - 1)
+            key = self.keys.job_logs(job_id)
+            lines = await self.redis.lrange(key, offset, offset + limit - 1)  # type: ignore[misc]
         return [json.loads(line) for line in lines]
 
     async def errors(self, job_id: str) -> list[Any]:
         """Error and stack of each failed try, newest first."""
         async with unavailable_as_error():
-            items = await self.redis.lrange(self.keys.job_errors(job_id), 0, -1)
+            items = await self.redis.lrange(self.keys.job_errors(job_id), 0, -1)  # type: ignore[misc]
         return [json.loads(item) for item in items]
 
     async def list_jobs(
@@ -143,7 +144,7 @@ class JobStore:
         """Runs a failed or cancelled job again; returns its new state."""
         code, *rest = await self.run("retry_job", job_id)
         if int(code) < 0:
-            raise error_for(int(code), "retry", job_id, *(rest + [None, None])[:2])
+            raise error_for(int(code), "retry", job_id, *([*rest, None, None])[:2])
         return str(rest[0])
 
     @staticmethod

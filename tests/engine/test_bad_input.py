@@ -60,8 +60,14 @@ async def test_unknown_ids_and_queries(api: Any) -> None:
     assert (await api.call("GET", "/jobs/nope/logs"))[0] == 404
     assert (await api.call("GET", "/queues/nope"))[0] == 404
     assert (await api.call("POST", "/queues/nope/pause"))[0] == 404
-    for query, field in (("limit=0", "limit"), ("limit=x", "limit"), ("offset=-1", "offset"),
-                         ("status=sleeping", "status"), ("queue=nope", "queue"), ("colour=red", "colour")):
+    for query, field in (
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("offset=-1", "offset"),
+        ("status=sleeping", "status"),
+        ("queue=nope", "queue"),
+        ("colour=red", "colour"),
+    ):
         status, reply, _ = await api.call("GET", f"/jobs?{query}")
         assert status == 400 and field in reply["error"]["message"], (query, reply)
     assert (await api.call("GET", "/no/such/route"))[0] == 404
@@ -98,8 +104,16 @@ async def test_bearer_token_required_when_set(spawn: Any) -> None:
 async def test_openapi_document_lists_every_route(api: Any) -> None:
     status, doc, _ = await api.call("GET", "/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.")
-    for path in ("/schedule", "/schedule/bulk", "/jobs", "/jobs/{jobId}", "/jobs/{jobId}/retry",
-                 "/queues/{queueName}/clean", "/events", "/health"):
+    for path in (
+        "/schedule",
+        "/schedule/bulk",
+        "/jobs",
+        "/jobs/{jobId}",
+        "/jobs/{jobId}/retry",
+        "/queues/{queueName}/clean",
+        "/events",
+        "/health",
+    ):
         assert path in doc["paths"], path
     assert "JobRequest" in doc["components"]["schemas"]
 
@@ -117,7 +131,12 @@ async def test_health_turns_503_while_redis_is_down(tmp_path: Any, spawn: Any) -
     try:
         status, body, _ = await api.call("GET", "/health")
         assert status == 200 and body["status"] == "healthy" and body["service"] == "jobs"
-        assert {q["name"] for q in body["queues"]} == {"default", "high-priority", "low-priority", "scheduled"}
+        assert {q["name"] for q in body["queues"]} == {
+            "default",
+            "high-priority",
+            "low-priority",
+            "scheduled",
+        }
         server.stop()
         status, body, _ = await api.call("GET", "/health")
         assert status == 503 and body["status"] == "unhealthy"

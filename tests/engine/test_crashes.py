@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from support.redis_server import RedisServer
-from support.waiting import wait_all, wait_state
+from support.waiting import wait_all, wait_state, wait_step
 
 
 def trace(entries: list[str]) -> list[tuple[str, str, float]]:
@@ -23,7 +23,7 @@ async def test_sigkill_mid_job_reruns_within_a_lease(api: Any, spawn: Any, redis
     key = f"{prefix}:trace"
     first = spawn("jobs-worker", JOBS_LEASE_MS="1500")
     made = await api.schedule({"type": "sleep", "payload": {"ms": 800, "key": key}})
-    await wait_state(redis, prefix, made["jobId"], {"active"})
+    await wait_step(redis, key, "start")
     first.kill()
     killed_at = time.time() * 1000
     spawn("jobs-worker", JOBS_LEASE_MS="1500")
@@ -41,7 +41,8 @@ async def test_sigterm_finishes_running_requeues_rest_exits_zero(
     worker = spawn("jobs-worker", JOBS_CONCURRENCY="2", JOBS_SHUTDOWN_GRACE="2")
     short = await api.schedule({"type": "sleep", "payload": {"ms": 500, "key": key}})
     long = await api.schedule({"type": "sleep", "payload": {"ms": 6000, "key": key}})
-    await wait_all(redis, prefix, [short["jobId"], long["jobId"]], {"active"})
+    await wait_step(redis, key, "start")
+    await wait_step(redis, key, "start")
     waiting = [(await api.schedule({"type": "echo", "payload": {"key": key}}))["jobId"] for _ in range(3)]
     started = time.monotonic()
     assert worker.stop(timeout=15) == 0
@@ -73,7 +74,7 @@ async def test_stopped_worker_is_fenced_after_takeover(api: Any, spawn: Any, red
     key = f"{prefix}:trace"
     frozen = spawn("jobs-worker", JOBS_LEASE_MS="1000")
     made = await api.schedule({"type": "sleep", "payload": {"ms": 2500, "steps": 5, "key": key}})
-    await wait_state(redis, prefix, made["jobId"], {"active"})
+    await wait_step(redis, key, "start")
     frozen.signal(signal.SIGSTOP)
     spawn("jobs-worker", JOBS_LEASE_MS="1000")
     deadline = time.monotonic() + 10

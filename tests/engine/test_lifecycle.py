@@ -3,15 +3,20 @@ back-off, timeouts, unrecoverable errors, missing processors, idempotent ids, de
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
 from support.waiting import wait_state
 
 
-async def test_job_completes_with_result_and_spec_fields(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
+async def test_job_completes_with_result_and_spec_fields(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
     spawn("jobs-worker")
-    made = await api.schedule({"type": "echo", "payload": {"value": {"n": 7}}, "options": {"priority": "high"}})
+    made = await api.schedule(
+        {"type": "echo", "payload": {"value": {"n": 7}}, "options": {"priority": "high"}}
+    )
     assert made["queueName"] == "high-priority" and made["status"] == "waiting"
     await wait_state(redis, prefix, made["jobId"], {"completed"})
     job = await api.job(made["jobId"])
@@ -57,7 +62,9 @@ async def test_progress_and_logs_are_visible(api: Any, spawn: Any, redis: Any, p
     assert status == 200 and [line["message"] for line in body["logs"]] == ["line 0", "line 1", "line 2"]
 
 
-async def test_retries_exactly_attempts_with_exponential_backoff(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
+async def test_retries_exactly_attempts_with_exponential_backoff(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
     spawn("jobs-worker")
     key = f"{prefix}:trace"
     made = await api.schedule(
@@ -66,7 +73,7 @@ async def test_retries_exactly_attempts_with_exponential_backoff(api: Any, spawn
     record = await wait_state(redis, prefix, made["jobId"], {"failed"})
     starts = [float(x.split("|")[2]) for x in await redis.lrange(key, 0, -1)]
     assert len(starts) == 4 and record["attempt"] == "4"
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     for gap, wait in zip(gaps, (100, 200, 400), strict=True):
         assert wait <= gap < wait + 150, gaps
     job = await api.job(made["jobId"])
@@ -77,26 +84,35 @@ async def test_retries_exactly_attempts_with_exponential_backoff(api: Any, spawn
 async def test_fixed_backoff_then_success(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
     spawn("jobs-worker")
     key = f"{prefix}:trace"
-    made = await api.schedule({
-        "type": "fail", "payload": {"key": key, "times": 2},
-        "options": {"retry": {"attempts": 5, "delay": 150, "backoff": "fixed"}},
-    })
+    made = await api.schedule(
+        {
+            "type": "fail",
+            "payload": {"key": key, "times": 2},
+            "options": {"retry": {"attempts": 5, "delay": 150, "backoff": "fixed"}},
+        }
+    )
     record = await wait_state(redis, prefix, made["jobId"], {"completed"})
     starts = [float(x.split("|")[2]) for x in await redis.lrange(key, 0, -1)]
     assert record["attempt"] == "3" and len(starts) == 3
-    assert all(150 <= b - a < 300 for a, b in zip(starts, starts[1:], strict=False))
+    assert all(150 <= b - a < 300 for a, b in itertools.pairwise(starts))
 
 
 async def test_timeout_counts_as_failed_try(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
     spawn("jobs-worker")
     made = await api.schedule(
-        {"type": "sleep", "payload": {"ms": 5000}, "options": {"timeout": 100, "retry": {"attempts": 2, "delay": 10}}}
+        {
+            "type": "sleep",
+            "payload": {"ms": 5000},
+            "options": {"timeout": 100, "retry": {"attempts": 2, "delay": 10}},
+        }
     )
     record = await wait_state(redis, prefix, made["jobId"], {"failed"})
     assert record["error"] == "timed out after 100 ms" and record["attempt"] == "2"
 
 
-async def test_unrecoverable_and_missing_processor_fail_at_once(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
+async def test_unrecoverable_and_missing_processor_fail_at_once(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
     spawn("jobs-worker")
     a = await api.schedule({"type": "unrecoverable", "options": {"retry": {"attempts": 5}}})
     b = await api.schedule({"type": "nobody-handles-this", "options": {"retry": {"attempts": 5}}})
@@ -128,7 +144,10 @@ async def test_job_id_makes_add_idempotent(api: Any, spawn: Any, redis: Any, pre
 async def test_delayed_job_never_starts_early(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
     spawn("jobs-worker")
     key = f"{prefix}:trace"
-    made = [await api.schedule({"type": "echo", "payload": {"key": key}, "options": {"delay": d}}) for d in (300, 600)]
+    made = [
+        await api.schedule({"type": "echo", "payload": {"key": key}, "options": {"delay": d}})
+        for d in (300, 600)
+    ]
     assert {m["status"] for m in made} == {"delayed"}
     for m in made:
         await wait_state(redis, prefix, m["jobId"], {"completed"})

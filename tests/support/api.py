@@ -13,8 +13,14 @@ class ApiClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.session = aiohttp.ClientSession(headers=headers)
 
-    async def call(self, method: str, path: str, json: Any = None, data: Any = None,
-                   headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
         async with self.session.request(method, self.base + path, json=json, data=data, headers=headers) as r:
             body = await r.json(content_type=None)
             return r.status, body, dict(r.headers)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -57,13 +58,11 @@ class Service:
                 if item.get("event") == event and all(item.get(k) == v for k, v in match.items()):
                     return item
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.proc.poll() is not None and self._queue.empty():
+            if remaining <= 0 or (self.proc.poll() is not None and self._queue.empty()):
                 tail = "".join(self.raw[-30:])
                 raise TimeoutError(f"{self.name}: no {event!r} log line; exit={self.proc.poll()}\n{tail}")
-            try:
+            with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                pass
 
     def wait(self, timeout: float) -> int:
         return self.proc.wait(timeout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +22,9 @@ def free_port() -> int:
 
 def redis_binary() -> str:
     found = shutil.which("redis-server")
+    bundled = Path(sys.executable).parent / "redis-server"
+    if not found and bundled.exists():
+        found = str(bundled)
     if not found:
         raise RuntimeError("redis-server is not on PATH: run `make install` (it installs one)")
     return found
@@ -41,9 +45,22 @@ class RedisServer:
         self.proc = subprocess.Popen(
             [
                 redis_binary(),
-                "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                "--maxmemory-policy", "noeviction", "--loglevel", "warning",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--maxmemory-policy",
+                "noeviction",
+                "--loglevel",
+                "warning",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -28,7 +28,10 @@ def redis() -> Redis:
 async def _record(job: Job, what: str) -> None:
     key = job.payload.get("key")
     if key:
-        await redis().rpush(key, f"{job.id}|{what}|{time.time() * 1000:.3f}|{job.attempt}")
+        pipe = redis().pipeline(transaction=True)
+        pipe.rpush(key, f"{job.id}|{what}|{time.time() * 1000:.3f}|{job.attempt}")
+        pipe.rpush(f"{key}:{what}", job.id)  # tests BLPOP this to wait for the step
+        await pipe.execute()
 
 
 @register_job_processor("noop")
@@ -79,7 +82,7 @@ async def logger(job: Job) -> str:
 
 @register_job_processor("block-loop")
 async def block_loop(job: Job) -> None:
-    time.sleep(float(job.payload.get("seconds", 5)))  # blocks the event loop on purpose
+    time.sleep(float(job.payload.get("seconds", 5)))  # noqa: ASYNC251 - blocks the loop on purpose
 
 
 @register_job_processor("sync-add")

@@ -37,3 +37,11 @@ async def wait_all(
     for job_id in job_ids:
         out.append(await wait_state(redis, prefix, job_id, states, max(deadline - time.monotonic(), 0.1)))
     return out
+
+
+async def wait_step(redis: Redis, key: str, step: str = "start", timeout: float = 10.0) -> str:
+    """Blocks until a test processor reports ``step`` (see test_processors._record); returns the job id."""
+    reply = await redis.blpop([f"{key}:{step}"], timeout=timeout)
+    if reply is None:
+        raise TimeoutError(f"no {step!r} reported under {key}")
+    return str(reply[1])

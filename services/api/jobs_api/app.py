@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from jobs_api import events, health, jobs, openapi, queues
 from jobs_api.context import QUEUES, REDIS, SETTINGS, STARTED, STORE
@@ -39,12 +40,18 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         structlog.contextvars.unbind_contextvars("request_id")
     response.headers["X-Request-ID"] = request_id
     if request.path not in OPEN_PATHS:
-        log.info("request", method=request.method, path=request.path, status=response.status,
-                 ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id)
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+            request_id=request_id,
+        )
     return response
 
 
-def bearer_auth(token: str) -> web.Middleware:
+def bearer_auth(token: str) -> Middleware:
     expected = f"Bearer {token}".encode()
 
     @web.middleware
@@ -100,7 +107,7 @@ def routes() -> list[web.RouteDef]:
 
 
 def create_app(settings: ApiSettings) -> web.Application:
-    middlewares: list[web.Middleware] = [request_context, error_middleware]
+    middlewares: list[Middleware] = [request_context, error_middleware]
     if settings.api_token is not None and settings.api_token.get_secret_value():
         middlewares.append(bearer_auth(settings.api_token.get_secret_value()))
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)

@@ -50,8 +50,10 @@ async def read_json(request: web.Request, *, required: bool = True) -> Any:
         return {}
     try:
         return json.loads(text)
-    except ValueError as err:
-        raise InvalidInput(f"body: not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+    except json.JSONDecodeError as err:
+        raise InvalidInput(
+            f"body: not valid JSON ({err.msg} at line {err.lineno} column {err.colno})"
+        ) from None
 
 
 @web.middleware
@@ -67,7 +69,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         from jobs_api.context import SETTINGS
 
         limit = request.app[SETTINGS].max_body_bytes
-        return error_response(413, "payload_too_large", f"body: larger than {limit} bytes (JOBS_MAX_BODY_BYTES)")
+        return error_response(
+            413, "payload_too_large", f"body: larger than {limit} bytes (JOBS_MAX_BODY_BYTES)"
+        )
     except web.HTTPException as err:
         if err.status < 400:
             raise

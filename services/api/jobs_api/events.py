@@ -35,7 +35,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     client = connect(request.app[SETTINGS], retries=1, timeout=None)
     try:
         while True:
-            replies = await client.xread(cursors, block=KEEPALIVE_MS, count=500)
+            replies = await client.xread(cursors, block=KEEPALIVE_MS, count=500)  # type: ignore[arg-type]
             if not replies:
                 await response.write(b": keep-alive\n\n")
                 continue

@@ -104,7 +104,12 @@ async def list_jobs(request: web.Request) -> web.Response:
             raise InvalidInput(f"status: unknown state {bad[0]!r}; known: {', '.join(State.__members__)}")
     records, total = await request.app[STORE].list_jobs(queues, states, query.type, query.limit, query.offset)
     return web.json_response(
-        {"jobs": [job_summary(r) for r in records], "total": total, "limit": query.limit, "offset": query.offset}
+        {
+            "jobs": [job_summary(r) for r in records],
+            "total": total,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
     )
 
 

@@ -19,10 +19,15 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _op(summary: str, body: type[BaseModel] | None = None, errors: tuple[int, ...] = (400,)) -> dict[str, Any]:
+def _op(
+    summary: str, body: type[BaseModel] | None = None, errors: tuple[int, ...] = (400,)
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {"200": {"description": "OK"}}}
     for status in errors:
-        op["responses"][str(status)] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+        op["responses"][str(status)] = {
+            "description": "error",
+            "content": {"application/json": {"schema": ERROR}},
+        }
     if body is not None:
         op["requestBody"] = {"content": {"application/json": {"schema": _ref(body)}}}
     return op
@@ -38,21 +43,33 @@ def _paths() -> dict[str, Any]:
     queue = [{"name": "queueName", "in": "path", "required": True, "schema": {"type": "string"}}]
     return {
         "/health": {"get": _op("Service health (503 while Redis is unreachable)", errors=(503,))},
-        "/schedule": {"post": _op("Schedule a job (or a recurring job with `schedule`)", JobRequest, (400, 409, 413, 429))},
+        "/schedule": {
+            "post": _op(
+                "Schedule a job (or a recurring job with `schedule`)", JobRequest, (400, 409, 413, 429)
+            )
+        },
         "/schedule/bulk": {"post": _op("Schedule many jobs atomically", BulkRequest, (400, 413, 429))},
         "/jobs": {"get": {**_op("List jobs newest first"), "parameters": _query(ListQuery)}},
         "/jobs/{jobId}": {
             "get": {**_op("Job status", errors=(404,)), "parameters": job_id},
             "delete": {**_op("Cancel a job", errors=(404, 409)), "parameters": job_id},
         },
-        "/jobs/{jobId}/retry": {"post": {**_op("Retry a failed or cancelled job", errors=(404, 409)), "parameters": job_id}},
-        "/jobs/{jobId}/logs": {"get": {**_op("Lines the processor logged", errors=(404,)), "parameters": job_id}},
+        "/jobs/{jobId}/retry": {
+            "post": {**_op("Retry a failed or cancelled job", errors=(404, 409)), "parameters": job_id}
+        },
+        "/jobs/{jobId}/logs": {
+            "get": {**_op("Lines the processor logged", errors=(404,)), "parameters": job_id}
+        },
         "/queues": {"get": _op("Stats of every queue")},
         "/queues/{queueName}": {"get": {**_op("Queue stats", errors=(404,)), "parameters": queue}},
         "/queues/{queueName}/pause": {"post": {**_op("Pause a queue", errors=(404,)), "parameters": queue}},
         "/queues/{queueName}/resume": {"post": {**_op("Resume a queue", errors=(404,)), "parameters": queue}},
-        "/queues/{queueName}/drain": {"post": {**_op("Remove waiting jobs", DrainRequest, (400, 404)), "parameters": queue}},
-        "/queues/{queueName}/clean": {"post": {**_op("Remove old finished jobs", CleanRequest, (400, 404)), "parameters": queue}},
+        "/queues/{queueName}/drain": {
+            "post": {**_op("Remove waiting jobs", DrainRequest, (400, 404)), "parameters": queue}
+        },
+        "/queues/{queueName}/clean": {
+            "post": {**_op("Remove old finished jobs", CleanRequest, (400, 404)), "parameters": queue}
+        },
         "/events": {"get": _op("Job transitions as Server-Sent Events")},
         "/metrics": {"get": _op("Prometheus metrics", errors=())},
     }
@@ -66,8 +83,12 @@ def document() -> dict[str, Any]:
         schemas[model.__name__] = schema
     schemas["Error"] = {
         "type": "object",
-        "properties": {"error": {"type": "object", "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}},
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+            }
+        },
     }
     return {
         "openapi": "3.1.0",

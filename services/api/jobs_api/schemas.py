@@ -32,7 +32,9 @@ class DrainRequest(Strict):
 
 
 class CleanRequest(Strict):
-    grace: int = Field(0, ge=0, le=10 * 365 * 86_400_000, description="ms; only jobs finished before now-grace")
+    grace: int = Field(
+        0, ge=0, le=10 * 365 * 86_400_000, description="ms; only jobs finished before now-grace"
+    )
     status: Literal["completed", "failed", "cancelled"] = "completed"
     limit: int = Field(1000, ge=1, le=100_000)
 

@@ -54,7 +54,7 @@ class Background:
         timeout = max(self.worker.settings.poll_interval, 0.1)
         while True:
             try:
-                if await self.blocking.blpop(keys, timeout=timeout):
+                if await self.blocking.blpop(keys, timeout=timeout):  # type: ignore[misc,arg-type]
                     self.worker.wake()
             except CONNECTION_ERRORS as err:
                 log.warning("wake_listener_error", error=str(err))
@@ -115,8 +115,12 @@ class Background:
         w, keys = self.worker, self.worker.store.keys
         ttl = int(w.settings.lease_ms / 1000 * HEARTBEAT_TTL_FACTOR) + 1
         info: dict[str, Any] = {
-            "id": w.worker_id, "host": socket.gethostname(), "pid": os.getpid(),
-            "queues": json.dumps(w.queues), "concurrency": w.max_jobs, "running": len(w.running),
+            "id": w.worker_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "queues": json.dumps(w.queues),
+            "concurrency": w.max_jobs,
+            "running": len(w.running),
             "beat": int(time.time() * 1000),
         }
         pipe = w.store.redis.pipeline(transaction=True)

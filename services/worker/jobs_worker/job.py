@@ -39,8 +39,18 @@ class Claimed:
     @classmethod
     def from_row(cls, row: list[Any]) -> Claimed:
         return cls(
-            row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]), row[7], row[8],
-            row[9], int(row[10]), int(row[11]),
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            int(row[4]),
+            int(row[5]),
+            int(row[6]),
+            row[7],
+            row[8],
+            row[9],
+            int(row[10]),
+            int(row[11]),
         )
 
 
@@ -95,6 +105,4 @@ class Job:
             {"at": int(time.time() * 1000), "attempt": self.attempt, "message": str(message), **fields},
             default=str,
         )
-        return bool(
-            await self.store.run("append_log", self.id, self.claimed.token, line, LOG_LINES_CAP)
-        )
+        return bool(await self.store.run("append_log", self.id, self.claimed.token, line, LOG_LINES_CAP))

@@ -12,6 +12,8 @@ lease, every running try is cancelled for the same reason (self-fencing).
 from __future__ import annotations
 
 import asyncio
+import functools
+import contextlib
 import os
 import socket
 import time
@@ -43,8 +45,13 @@ async def _never_called(ctx: dict[str, Any]) -> None:
 class JobsWorker(Worker):
     def __init__(self, settings: WorkerSettings, processors: dict[str, Processor]) -> None:
         self.settings = settings
-        pool = ArqRedis.from_url(settings.redis_dsn(), decode_responses=True, socket_timeout=10,
-                                 socket_connect_timeout=2, retry_on_timeout=True)
+        pool = ArqRedis.from_url(
+            settings.redis_dsn(),
+            decode_responses=True,
+            socket_timeout=10,
+            socket_connect_timeout=2,
+            retry_on_timeout=True,
+        )
         self.store = JobStore(pool, settings)
         super().__init__(
             functions=[func(_never_called, name="jobs worker")],
@@ -61,8 +68,9 @@ class JobsWorker(Worker):
         self.running: dict[str, Claimed] = {}
         self.last_claim_full = False
         self.next_due_ms = -1
-        self.finisher = Finisher(self.store, lambda: len(self.tasks), self._retry_due,
-                                 give_up_after_s=settings.lease_ms / 1000)
+        self.finisher = Finisher(
+            self.store, lambda: len(self.tasks), self._retry_due, give_up_after_s=settings.lease_ms / 1000
+        )
         self.execution = Execution(self.store, self.finisher, processors, self.interrupts)
         self.background = Background(self)
         self.loop_tick = time.monotonic()
@@ -75,17 +83,20 @@ class JobsWorker(Worker):
             await self.on_startup(self.ctx)
         await self.background.start(connect(self.settings, timeout=None))
         self.ready = True
-        log.info("service_ready", worker_id=self.worker_id, queues=self.queues,
-                 concurrency=self.max_jobs, processors=sorted(self.execution.processors))
+        log.info(
+            "service_ready",
+            worker_id=self.worker_id,
+            queues=self.queues,
+            concurrency=self.max_jobs,
+            processors=sorted(self.execution.processors),
+        )
         while True:
             self.loop_tick = time.monotonic()
             self.wakeup.clear()
             if self.allow_pick_jobs:
                 await self._claim_safely()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self._sleep_s())
-            except TimeoutError:
-                pass
 
     def _sleep_s(self) -> float:
         sleep = self.settings.poll_interval
@@ -120,7 +131,7 @@ class JobsWorker(Worker):
         self.running[claimed.id] = claimed
         task = self.loop.create_task(self.execution.run(claimed))
         self.tasks[claimed.id] = task
-        task.add_done_callback(lambda t, c=claimed: self._finished(c, t))
+        task.add_done_callback(functools.partial(self._finished, claimed))
 
     def _finished(self, claimed: Claimed, task: asyncio.Task[None]) -> None:
         self.tasks.pop(claimed.id, None)
