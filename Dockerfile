@@ -15,7 +15,8 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 WORKDIR /src
 # Metadata first, sources second: a source change does not invalidate the layers above.
-COPY pyproject.toml ./
+# (README.md* matches nothing or the readme, in case pyproject ever names one.)
+COPY pyproject.toml README.md* ./
 COPY core ./core
 COPY services ./services
 # The "fast" extra brings uvloop. pip compiles the .pyc files here, at build time, so the read-only

