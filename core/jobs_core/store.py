@@ -111,17 +111,14 @@ class JobStore:
     async def _list_by_type(
         self, queues: list[str], states: list[str], job_type: str, limit: int, offset: int
     ) -> tuple[list[dict[str, str]], int]:
-        """The per-type index, filtered by state; newest first by creation time."""
-        async with unavailable_as_error():
-            pipe = self.redis.pipeline(transaction=False)
-            for q in queues:
-                pipe.zrange(self.keys.by_type(q, job_type), 0, -1, desc=True, withscores=True)
-            replies = await pipe.execute()
-        ids = [job_id for job_id, _ in heapq.merge(*replies, key=lambda pair: -pair[1])]
-        records = await self._records(ids)
-        wanted = set(states)
-        matching = [r for r in records if r.get("status") in wanted]
-        return matching[offset : offset + limit], len(matching)
+        """The per-type index intersected with the state sets; reads about offset + limit matches,
+        not the whole history of the type (see :mod:`jobs_core.type_index`)."""
+        from jobs_core.type_index import page_by_type
+
+        ids, total = await page_by_type(
+            self.redis, self.keys, queues, states, job_type, limit=limit, offset=offset
+        )
+        return await self._records(ids), total
 
     async def _records(self, ids: list[str]) -> list[dict[str, str]]:
         if not ids:
