@@ -27,12 +27,13 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from redis.asyncio import Redis
 
 from jobs_core.cron import CronSpec
 from jobs_core.errors import InvalidInput, LeaderFenced, NotFound, RedisUnavailable, ScheduleStale
 from jobs_core.leader import LeaderLease
 from jobs_core.logging import get_logger
-from jobs_core.redis_conn import CONNECTION_ERRORS
+from jobs_core.redis_conn import CONNECTION_ERRORS, connect
 from jobs_core.schedules import Schedule, ScheduleInfo, ScheduleStore, build_fire_spec
 from jobs_scheduler.probes import Metrics
 from jobs_scheduler.settings import SchedulerSettings
@@ -114,20 +115,28 @@ class Firing:
 
     async def _listen(self) -> None:
         """Resync on every PUBLISH about schedules; resubscribe after Redis comes back."""
-        channel = self.store.keys.schedules_channel()
-        while True:
-            pubsub = self.store.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(channel)
-                await self.check_version()  # changes made while we were not subscribed
-                async for _ in pubsub.listen():
-                    await self.check_version()
-            except (RedisUnavailable, *CONNECTION_ERRORS) as err:
-                log.warning("schedule_changes_unavailable", error=type(err).__name__)
+        # A client of its own without a read timeout: a blocking read that times out can swallow the
+        # task's cancellation (asyncio.timeout racing cancel() in Python 3.11) and keep it alive.
+        client = connect(self.settings, retries=0, timeout=None)
+        try:
+            while True:
+                await self._listen_once(client)
                 await asyncio.sleep(min(self.settings.leader_lease_ms / 3000, 1.0))
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.reset()  # closes its connection (aclose is untyped in redis-py 5)
+        finally:
+            await client.aclose()
+
+    async def _listen_once(self, client: Redis) -> None:
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.store.keys.schedules_channel())
+            await self.check_version()  # changes made while we were not subscribed
+            async for _ in pubsub.listen():
+                await self.check_version()
+        except (RedisUnavailable, *CONNECTION_ERRORS) as err:
+            log.warning("schedule_changes_unavailable", error=type(err).__name__)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _resync_soon(self) -> None:
         try:
@@ -140,9 +149,9 @@ class Firing:
             self.scheduler.shutdown(wait=False)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # Bounded: shutdown must not hang on a task that is slow to die; fencing covers its writes.
+            await asyncio.wait(self._tasks, timeout=1.0)
         self._tasks.clear()
 
     async def check_version(self) -> None:
@@ -199,8 +208,11 @@ class Firing:
         while True:
             sid, times = await self.queue.get()
             for when in times:
-                if not await self._fire(sid, when):
-                    return
+                try:
+                    if not await self._fire(sid, when):
+                        return
+                except Exception:  # a bug must not silence every schedule of this leader
+                    log.exception("fire_failed", schedule_id=sid, fire_time=when.isoformat())
 
     async def _fire(self, sid: str, when: datetime) -> bool:
         """One fire; False when this term must stop firing."""

@@ -92,6 +92,10 @@ class Replica:
         except FAILURES as err:
             self._mark(redis_ok=False)
             log.warning("redis_unavailable", role=self.state.role, error=type(err).__name__)
+        except Exception:  # unexpected: stop firing rather than fire from a confused state
+            log.exception("tick_failed", role=self.state.role)
+            if self.firing is not None:
+                await self._step_down("error")
         if self.firing is not None and not self.lease.held():
             await self._step_down("lease_deadline")
 
