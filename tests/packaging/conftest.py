@@ -56,6 +56,15 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
         "externalRedis": {"host": "redis.example.internal", "port": 6380},
         "auth": {"existingSecret": "my-jobs-secrets"},
     },
+    "minimal": {
+        "dashboard": {"enabled": False},
+        "redis": {"persistence": {"enabled": False}, "maxmemory": ""},
+        "topologySpread": {"enabled": False},
+        "serviceAccount": {"create": False},
+        "tests": {"enabled": False},
+        "api": {"replicas": 1},
+        "scheduler": {"replicas": 1},
+    },
     "keda": {
         "worker": {"autoscaling": {"keda": {"enabled": True}, "minReplicas": 0, "maxReplicas": 30}},
         "metrics": {"serviceMonitor": {"enabled": True}},

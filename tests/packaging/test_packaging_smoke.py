@@ -134,7 +134,7 @@ def stack(compose_bin, pkg, tmp_path_factory) -> Iterator[dict[str, Any]]:
                 text=True,
             )
         # One shared start-up budget: every service here listens within about 2 s. Then each test asks once.
-        deadline = time.monotonic() + 8
+        deadline = time.monotonic() + 5
         waiting = set(ports)
         while waiting and time.monotonic() < deadline:
             waiting = {
