@@ -52,7 +52,7 @@
         const anchor = i === 0 ? "start" : i === n - 1 ? "end" : "middle";
         const x = i === 0 ? pad.l : i === n - 1 ? w - pad.r : pad.l + i * bw + bw / 2;
         const t = node("text", { x: x, y: h - 4, "text-anchor": anchor }, svg);
-        t.textContent = hhmm(s.start + i * s.step);
+        t.textContent = hhmm(s.start + i * s.step + s.step - 1);  // a bin is labelled by its last minute
       }
     }
     for (let i = 0; i < n; i++) {
@@ -149,6 +149,14 @@
       document.querySelectorAll('[data-paused="' + q.name + '"]').forEach(function (b) {
         const state = q.isPaused ? "paused" : "running";
         if (b.textContent !== state) { b.textContent = state; b.className = "badge " + state; }
+      });
+      document.querySelectorAll('form[data-pause-form="' + q.name + '"]').forEach(function (f) {
+        // Someone else paused or resumed: offer the opposite action without a reload.
+        const verb = q.isPaused ? "resume" : "pause", button = f.querySelector("button");
+        if (button.id === verb) return;
+        f.action = "/queues/" + encodeURIComponent(q.name) + "/" + verb;
+        button.id = verb; button.textContent = q.isPaused ? "Resume" : "Pause";
+        button.className = q.isPaused ? "primary" : "";
       });
     }
     totals.rate = Math.round(totals.rate * 10) / 10;
