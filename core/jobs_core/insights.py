@@ -21,6 +21,9 @@ _FINITE = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
 BOUNDS: tuple[float, ...] = (*map(float, _FINITE), float("inf"))
 PERCENTILES = (0.5, 0.95, 0.99)
 HOUR = 60
+# A bucket is cached once its minute is this many minutes old: the scripts stamp buckets with Redis's
+# clock, and this host's clock may differ from it a little.
+CLOCK_SLACK = 2
 DAY = 1440
 
 
@@ -96,25 +99,42 @@ class HourStats:
 
 
 class Insights:
+    """Chart reads of one process. A minute bucket no longer changes once its minute has passed (the
+    scripts stamp with Redis's clock), so closed minutes are kept here and only new ones are read.
+    Memory: at most a day of minutes per queue."""
+
     def __init__(self, store: JobStore) -> None:
         self.redis = store.redis
         self.keys: Keys = store.keys
+        self._hour_cache: dict[tuple[str, int], dict[str, str]] = {}
+        self._day_cache: dict[tuple[str, int], tuple[int, int]] = {}
+
+    async def _buckets(
+        self, queues: list[str], start: int, end: int
+    ) -> dict[tuple[str, int], dict[str, str]]:
+        current = now_minute()
+        cache = self._hour_cache
+        missing = [(q, m) for q in queues for m in range(start, end + 1) if (q, m) not in cache]
+        async with unavailable_as_error():
+            pipe = self.redis.pipeline(transaction=False)
+            for q, m in missing:
+                pipe.hgetall(self.keys.minute(q, m))
+            fresh = dict(zip(missing, await pipe.execute(), strict=True)) if missing else {}
+        for key in [k for k in cache if k[1] < current - HOUR]:
+            del cache[key]
+        cache.update({k: v for k, v in fresh.items() if k[1] < current - CLOCK_SLACK})
+        return {**cache, **fresh}
 
     async def hour(self, queues: list[str], end: int | None = None) -> dict[str, dict[str, Any]]:
         """Per queue: completed/failed per minute over the last hour, percentiles, types seen."""
         end = end if end is not None else now_minute()
         start = end - HOUR + 1
-        async with unavailable_as_error():
-            pipe = self.redis.pipeline(transaction=False)
-            for q in queues:
-                for m in range(start, end + 1):
-                    pipe.hgetall(self.keys.minute(q, m))
-            buckets = await pipe.execute()
+        buckets = await self._buckets(queues, start, end)
         out = {}
-        for i, q in enumerate(queues):
+        for q in queues:
             stats = HourStats(start)
-            for bucket in buckets[i * HOUR : (i + 1) * HOUR]:
-                stats.add_minute(bucket)
+            for m in range(start, end + 1):
+                stats.add_minute(buckets[(q, m)])
             out[q] = stats.summary()
         return out
 
@@ -123,17 +143,23 @@ class Insights:
         end = end if end is not None else now_minute()
         bins = DAY // step
         start = end - bins * step + 1
+        current, cache = now_minute(), self._day_cache
+        missing = [(q, m) for q in queues for m in range(start, end + 1) if (q, m) not in cache]
         async with unavailable_as_error():
             pipe = self.redis.pipeline(transaction=False)
-            for q in queues:
-                for m in range(start, end + 1):
-                    pipe.hmget(self.keys.minute(q, m), ["completed", "failed"])
-            rows = await pipe.execute()
+            for q, m in missing:
+                pipe.hmget(self.keys.minute(q, m), ["completed", "failed"])
+            rows = await pipe.execute() if missing else []
+        fresh = {k: (int(done or 0), int(bad or 0)) for k, (done, bad) in zip(missing, rows, strict=True)}
+        for key in [k for k in cache if k[1] < current - DAY]:
+            del cache[key]
+        cache.update({k: v for k, v in fresh.items() if k[1] < current - CLOCK_SLACK})
         completed, failed = [0] * bins, [0] * bins
-        for i, (done, bad) in enumerate(rows):
-            slot = (i % (bins * step)) // step
-            completed[slot] += int(done or 0)
-            failed[slot] += int(bad or 0)
+        for q in queues:
+            for m in range(start, end + 1):
+                done, bad = fresh.get((q, m)) or cache[(q, m)]
+                completed[(m - start) // step] += done
+                failed[(m - start) // step] += bad
         return {"start": start, "step": step, "completed": completed, "failed": failed}
 
     async def this_minute(self, queues: list[str]) -> dict[str, dict[str, int]]:

@@ -1,8 +1,8 @@
 """The dashboard's middlewares and response headers, outermost first: errors, then session + CSRF.
 
-* ``error_middleware`` turns core errors into an HTML error page with the error's status (JSON for
-  ``/api/`` paths), keeps aiohttp's own HTTP exceptions, and logs anything unexpected without ever
-  showing a traceback.
+* ``error_middleware`` times every answer (``Server-Timing: app;dur=<ms>``), turns core errors into
+  an HTML error page with the error's status (JSON for ``/api/`` paths), keeps aiohttp's own HTTP
+  exceptions, and logs anything unexpected without ever showing a traceback.
 * ``session_middleware`` finds the session (login required when auth is on: pages redirect to
   /login, other requests get 401) and refuses every POST without the session's CSRF token (403).
 * ``security_headers`` (on_response_prepare) adds CSP (self only, no inline script), frame denial,
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -58,6 +59,14 @@ def _error_page(request: web.Request, status: int, title: str, message: str) -> 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    response = await _guarded(request, handler)
+    if not response.prepared:  # SSE streams have sent their headers already
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
+
+
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except JobsError as err:
