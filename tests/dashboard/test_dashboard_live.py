@@ -93,6 +93,13 @@ def test_refuses_to_start_with_auth_and_no_password(base_env: dict[str, str]) ->
     assert "JOBS_DASHBOARD_PASSWORD" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_disabled_dashboard_exits_at_once(base_env: dict[str, str]) -> None:
+    env = {**base_env, "JOBS_DASHBOARD_ENABLED": "false", "JOBS_DASHBOARD_PASSWORD": PASSWORD}
+    command = str(Path(sys.executable).parent / "jobs-dashboard")
+    done = subprocess.run([command], env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0 and "dashboard_disabled" in done.stdout
+
+
 async def test_process_serves_and_stops_on_sigterm_with_a_tab_open(spawn: Callable[..., Service]) -> None:
     service = spawn("jobs-dashboard", JOBS_DASHBOARD_AUTH_ENABLED="true", JOBS_DASHBOARD_PASSWORD=PASSWORD)
     port = service.wait_for("service_ready")["port"]

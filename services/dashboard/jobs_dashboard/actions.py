@@ -14,11 +14,13 @@ from typing import Any
 from aiohttp import web
 
 from jobs_core.errors import InvalidInput, JobsError
+from jobs_core.logging import get_logger
 from jobs_core.queues import CLEANABLE
 from jobs_dashboard.context import ADMIN, QUEUES, SCHEDULES, STORE
 from jobs_dashboard.middlewares import flash
 from jobs_dashboard.render import SESSION, render
 
+log = get_logger("jobs_dashboard")
 Act = Callable[[web.Request, dict[str, str]], Awaitable[tuple[str, Any]]]
 GRACE_CHOICES = {"0": 0, "3600": 3_600_000, "86400": 86_400_000, "604800": 604_800_000}
 CLEAN_LIMIT = 100_000
@@ -56,9 +58,11 @@ def action(
         try:
             message, detail = await act(request, form)
         except JobsError as err:
+            log.info("action_refused", action=name, target=target, user=session.user, reason=err.message)
             flash(response, f"{name} {target}: {err.message}", "error")
             raise response from None
         await request.app[ADMIN].audit(session.user, name, target, detail, request.remote or "")
+        log.info("action", action=name, target=target, user=session.user, detail=detail)
         flash(response, message)
         raise response
 
