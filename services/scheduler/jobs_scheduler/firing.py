@@ -242,7 +242,8 @@ class Firing:
         self.metrics.fires.labels(result.outcome).inc()
         log.info(
             "schedule_fired", schedule_id=sid, fire_time=when.isoformat(), outcome=result.outcome,
-            job_id=result.job_id, detail=result.detail, late_ms=int(late * 1000),
+            job_id=result.job_id, queue=entry.spec["queue"], type=entry.schedule.type, detail=result.detail,
+            late_ms=int(late * 1000),
         )  # fmt: skip
         return True
 
