@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 import pytest
+
+from scheduler.sched_helpers import wait_until
+from support.processes import Service
 
 BODY = {
     "type": "cleanup-expired",
@@ -96,3 +99,31 @@ async def test_unknown_id_is_404(http: aiohttp.ClientSession, method: str, path:
     status, body = await call(http, method, path)
     assert status == 404, body
     assert body["error"]["code"] == "not_found"
+
+
+@pytest.mark.timeout(60)
+async def test_end_to_end_api_schedule_fired_by_a_replica(
+    http: aiohttp.ClientSession, replicas: Callable[..., list[Service]]
+) -> None:
+    replicas(2)
+    body = {
+        "type": "report",
+        "payload": {"n": 1},
+        "schedule": "* * * * * *",
+        "options": {"scheduleId": "every-s"},
+    }
+    status, created = await call(http, "POST", "/schedule", body)
+    assert status == 201, created
+
+    async def fired() -> dict[str, Any] | None:
+        _, view = await call(http, "GET", "/schedules/every-s")
+        return view if len(view["recentJobs"]) >= 2 else None
+
+    view = await wait_until(fired, 10, "two jobs of the schedule")
+    assert view["lastRunAt"] is not None and view["nextRunAt"] > view["lastRunAt"]
+    newest = view["recentJobs"][0]
+    assert newest["jobId"] == view["lastJobId"] and newest["jobId"].startswith("cron:every-s:")
+    status, job = await call(http, "GET", f"/jobs/{newest['jobId']}")
+    assert status == 200 and job["scheduleId"] == "every-s" and job["payload"] == {"n": 1}
+    status, _ = await call(http, "DELETE", "/schedules/every-s")
+    assert status == 200
