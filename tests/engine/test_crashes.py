@@ -114,3 +114,27 @@ async def test_redis_restart_with_aof_loses_nothing(tmp_path: Any, spawn: Any, p
     finally:
         await client.aclose()
         server.stop()
+
+
+async def test_sigterm_under_load_hands_back_every_claimed_job(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
+    """SIGTERM between batches (even while a claim is in flight) leaves no job active and loses none."""
+    key = f"{prefix}:trace"
+    ids: list[str] = []
+    for _ in range(3):
+        status, body, _ = await api.call(
+            "POST", "/schedule/bulk", json={"jobs": [{"type": "echo", "payload": {"key": key}}] * 1000}
+        )
+        assert status == 201
+        ids += [j["jobId"] for j in body["jobs"]]
+    keep = {"JOBS_CONCURRENCY": "50", "JOBS_KEEP_COMPLETED": "100000"}  # retention must not hide jobs
+    worker = spawn("jobs-worker", **keep)
+    await wait_step(redis, key, "start")
+    assert worker.stop(timeout=15) == 0
+    states = {await redis.hget(f"{prefix}:job:{job_id}", "status") for job_id in ids}
+    assert "active" not in states, states
+    spawn("jobs-worker", **keep)
+    await wait_all(redis, prefix, ids, {"completed"}, timeout=60)
+    starts = [job for job, what, _ in trace(await redis.lrange(key, 0, -1)) if what == "start"]
+    assert sorted(starts) == sorted(ids)  # each ran exactly once

@@ -6,6 +6,7 @@ same port with its AOF, as a production restart would.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess

@@ -40,6 +40,7 @@ class Execution:
     finisher: Finisher
     processors: dict[str, Callable[[Job], Awaitable[Any]]]
     interrupts: Interrupts
+    log_completed: bool = True
 
     async def run(self, claimed: Claimed) -> None:
         started = time.monotonic()
@@ -51,7 +52,8 @@ class Execution:
         if kind in ("complete", "fail"):
             args = (*args, duration_ms)
         done = self.finisher.add(kind, claimed.id, claimed.token, *args)
-        self._log(claimed, kind, duration_ms, fields)
+        if kind != "complete" or self.log_completed:
+            self._log(claimed, kind, duration_ms, fields)
         await done
 
     async def _outcome(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:

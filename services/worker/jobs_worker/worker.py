@@ -71,7 +71,9 @@ class JobsWorker(Worker):
         self.finisher = Finisher(
             self.store, lambda: len(self.tasks), self._retry_due, give_up_after_s=settings.lease_ms / 1000
         )
-        self.execution = Execution(self.store, self.finisher, processors, self.interrupts)
+        self.execution = Execution(
+            self.store, self.finisher, processors, self.interrupts, settings.log_completed
+        )
         self.background = Background(self)
         self.loop_tick = time.monotonic()
         self.ready = False
@@ -119,13 +121,23 @@ class JobsWorker(Worker):
         want = min(free, self.settings.max_jobs_per_worker)
         self._rotation = (self._rotation + 1) % len(self.queues)
         order = self.queues[self._rotation :] + self.queues[: self._rotation]
-        raw = await self.store.run(
-            "claim", self.worker_id, self.settings.lease_ms, want, self.settings.max_stalls, *order
+        claim = asyncio.ensure_future(
+            self.store.run("claim", self.worker_id, self.settings.lease_ms, want, self.settings.max_stalls, *order)
         )
-        self.next_due_ms, more, count = int(raw[0]), int(raw[1]), int(raw[2])
-        self.last_claim_full = bool(more)
-        for i in range(count):
-            self._start(Claimed.from_row(raw[3 + i * CLAIM_ROW : 3 + (i + 1) * CLAIM_ROW]))
+        try:
+            raw = await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            # Shutdown hit while the script ran: its tries are ours in Redis, so hand them back.
+            for claimed in self._rows(await claim):
+                self.finisher.add("requeue", claimed.id, claimed.token)
+            raise
+        self.next_due_ms, self.last_claim_full = int(raw[0]), bool(int(raw[1]))
+        for claimed in self._rows(raw):
+            self._start(claimed)
+
+    @staticmethod
+    def _rows(raw: list[Any]) -> list[Claimed]:
+        return [Claimed.from_row(raw[3 + i * CLAIM_ROW : 3 + (i + 1) * CLAIM_ROW]) for i in range(int(raw[2]))]
 
     def _start(self, claimed: Claimed) -> None:
         self.running[claimed.id] = claimed
