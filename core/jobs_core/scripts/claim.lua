@@ -67,9 +67,8 @@ local function claim_one(id, queue)
   local claims = tonumber(f[8]) + 1
   local token = worker .. ':' .. claims
   redis.call('SET', k_lease(P, id), token, 'PX', lease_ms)
-  redis.call('HSET', k_job(P, id), 'attempt', attempt, 'claims', claims, 'token', token,
-             'worker', worker, 'startedAt', NOW)
-  set_state(P, id, queue, status, 'active', NOW)
+  set_state(P, id, queue, status, 'active', NOW,
+            {'attempt', attempt, 'claims', claims, 'token', token, 'worker', worker, 'startedAt', NOW})
   emit(P, queue, id, status, 'active', NOW, {'attempt', tostring(attempt)})
   local wb = bucket(NOW - (tonumber(f[13]) or NOW))
   waits[queue] = waits[queue] or {}

@@ -18,19 +18,19 @@ local keep, max_age = tonumber(ARGV[3]), tonumber(ARGV[4])
 local done, t = 0, {}
 for i = 5, #ARGV, 4 do
   local id, token = ARGV[i], ARGV[i + 1]
-  if owns_try(P, id, token) then
-    local f = redis.call('HMGET', k_job(P, id), 'queue', 'type', 'attempt', 'removeOnComplete')
+  local f = redis.call('HMGET', k_job(P, id), 'queue', 'type', 'attempt', 'removeOnComplete',
+                      'status', 'token', 'hasDependents')
+  if f[5] == 'active' and f[6] == token then
     local queue = f[1]
     end_try(P, id, queue)
-    redis.call('HSET', k_job(P, id), 'result', ARGV[i + 2], 'finishedAt', NOW, 'progress', 100,
-               'duration', ARGV[i + 3])
-    set_state(P, id, queue, 'active', 'completed', NOW)
+    set_state(P, id, queue, 'active', 'completed', NOW,
+              {'result', ARGV[i + 2], 'finishedAt', NOW, 'progress', 100, 'duration', ARGV[i + 3]})
     emit(P, queue, id, 'active', 'completed', NOW, {'attempt', f[3]})
     tally(t, queue, 'completed', 1)
     tally(t, queue, 'completed:' .. f[2], 1)
     tally(t, queue, 'duration_ms', tonumber(ARGV[i + 3]))
     tally(t, queue, 'run_ms:' .. bucket(tonumber(ARGV[i + 3])), 1)
-    release_dependents(P, id, NOW)
+    if f[7] then release_dependents(P, id, NOW) end
     apply_retention(P, id, queue, 'completed', f[2], tonumber(f[4]) or -1)
     done = done + 1
   end

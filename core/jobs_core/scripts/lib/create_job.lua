@@ -39,6 +39,7 @@ local function link_dependencies(P, s)
     if st ~= 'completed' then
       redis.call('SADD', k_deps(P, s.id), dep)
       redis.call('SADD', k_dependents(P, dep), s.id)
+      redis.call('HSET', k_job(P, dep), 'hasDependents', 1)
       pending = pending + 1
     end
   end

@@ -1,5 +1,5 @@
--- Running a failed or cancelled job again from its first attempt (used by retry_all_failed; the same
--- steps as retry_job.lua). Needs keys.lua, events.lua and states.lua.
+-- Running a failed or cancelled job again from its first attempt (retry_job, retry_all_failed).
+-- Needs keys.lua, events.lua and states.lua.
 -- Returns the new state, or nil, dependencyId, its state when a dependency is failed or cancelled.
 local function retry_one(P, id, queue, priority, status, deps_json, now)
   local pending = {}
@@ -15,6 +15,7 @@ local function retry_one(P, id, queue, priority, status, deps_json, now)
     for _, dep in ipairs(pending) do
       redis.call('SADD', k_deps(P, id), dep)
       redis.call('SADD', k_dependents(P, dep), id)
+      redis.call('HSET', k_job(P, dep), 'hasDependents', 1)
     end
     set_state(P, id, queue, status, 'blocked', now)
     state = 'blocked'

@@ -2,10 +2,15 @@
 local BANDS = {critical = -4e15, high = -3e15, normal = -2e15, low = -1e15}
 
 -- score: when the job entered `to` (ms); for 'delayed' it is the due time instead.
-local function set_state(P, id, queue, from, to, score)
+-- extra: more hash fields written in the same HSET (one command instead of two).
+local function set_state(P, id, queue, from, to, score, extra)
   if from and from ~= '' then redis.call('ZREM', k_state(P, queue, from), id) end
   redis.call('ZADD', k_state(P, queue, to), score, id)
-  redis.call('HSET', k_job(P, id), 'status', to)
+  if extra then
+    redis.call('HSET', k_job(P, id), 'status', to, unpack(extra))
+  else
+    redis.call('HSET', k_job(P, id), 'status', to)
+  end
 end
 
 -- Puts a job at the end of its priority band in arq's ready set and wakes one idle worker.
@@ -13,8 +18,7 @@ local function make_ready(P, id, queue, priority, from, now)
   local seq = redis.call('INCR', k_seq(P, queue))
   local score = (BANDS[priority] or BANDS.normal) + seq
   redis.call('ZADD', k_ready(P, queue), string.format('%.0f', score), id)
-  set_state(P, id, queue, from, 'waiting', now)
-  redis.call('HSET', k_job(P, id), 'readyAt', now)
+  set_state(P, id, queue, from, 'waiting', now, {'readyAt', now})
   local wk = k_wake(P, queue)
   if redis.call('LLEN', wk) < 16 then redis.call('LPUSH', wk, '1') end
 end
