@@ -19,21 +19,27 @@ from jobs_core.store import JobStore
 from support.processes import Service
 from support.redis_server import free_port
 
-import json as _j
-EXTRA = _j.loads(os.environ.get("BENCH_EXTRA", "{}"))
 TICK = os.sysconf("SC_CLK_TCK")
 
 
 def env(url: str, prefix: str, **extra: str) -> dict[str, str]:
     return {
-        "JOBS_REDIS_URL": url, "JOBS_KEY_PREFIX": prefix, "JOBS_LOG_LEVEL": "info", "JOBS_LOG_COMPLETED": "false",
-        "JOBS_LOG_FORMAT": "json", "JOBS_PROCESSOR_MODULES": "bench.processors", "JOBS_PROBE_PORT": "-1",
-        "JOBS_MAX_JOBS_PER_QUEUE": "10000000", **EXTRA, "PYTHONPATH": str(os.getcwd()), **extra,
+        "JOBS_REDIS_URL": url,
+        "JOBS_KEY_PREFIX": prefix,
+        "JOBS_LOG_LEVEL": "info",
+        "JOBS_LOG_COMPLETED": "false",
+        "JOBS_LOG_FORMAT": "json",
+        "JOBS_PROCESSOR_MODULES": "bench.processors",
+        "JOBS_PROBE_PORT": "-1",
+        "JOBS_MAX_JOBS_PER_QUEUE": "10000000",
+        "PYTHONPATH": str(os.getcwd()),
+        **extra,
     }
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
@@ -42,7 +48,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
 
-def specs(settings: CoreSettings, n: int, job_type: str = "bench-noop", **options: Any) -> list[dict[str, Any]]:
+def specs(
+    settings: CoreSettings, n: int, job_type: str = "bench-noop", **options: Any
+) -> list[dict[str, Any]]:
     request = JobRequest.model_validate({"type": job_type, "options": {"queue": "default", **options}})
     return [build_spec(request, settings) for _ in range(n)]
 
@@ -73,8 +81,10 @@ async def enqueue_core(url: str, n: int) -> None:
     for i in range(0, n, 1000):
         await store.enqueue(bulk_specs[i : i + 1000])
     bulk = n / (time.perf_counter() - started)
-    print(f"(a) enqueue via core:  sequential {single:,.0f}/s   100-way concurrent {concurrent:,.0f}/s   "
-          f"bulk of 1000 {bulk:,.0f}/s")
+    print(
+        f"(a) enqueue via core:  sequential {single:,.0f}/s   100-way concurrent {concurrent:,.0f}/s   "
+        f"bulk of 1000 {bulk:,.0f}/s"
+    )
     await redis.aclose()
 
 
@@ -105,8 +115,10 @@ async def enqueue_http(url: str, n: int) -> None:
                 await r.read()
         bulk = (n // 1000) * 1000 / (time.perf_counter() - started)
     api.stop()
-    print(f"(a) enqueue via HTTP:  sequential {single:,.0f}/s   50 connections {concurrent:,.0f}/s   "
-          f"bulk of 1000 {bulk:,.0f}/s")
+    print(
+        f"(a) enqueue via HTTP:  sequential {single:,.0f}/s   50 connections {concurrent:,.0f}/s   "
+        f"bulk of 1000 {bulk:,.0f}/s"
+    )
 
 
 async def throughput(url: str, n: int) -> None:
@@ -119,21 +131,25 @@ async def throughput(url: str, n: int) -> None:
     all_specs = specs(settings, n)
     for i in range(0, n, 1000):
         await store.enqueue(all_specs[i : i + 1000])
-    worker = Service("jobs-worker", env(url, prefix, JOBS_CONCURRENCY="50", JOBS_WORKER_QUEUES="default"), "w")
+    worker = Service(
+        "jobs-worker", env(url, prefix, JOBS_CONCURRENCY="50", JOBS_WORKER_QUEUES="default"), "w"
+    )
     worker.wait_for("service_ready")
     cpu0, cmd0, rcpu0 = cpu_seconds(worker.proc.pid), await commands(redis), await redis_cpu(redis)
     started = time.perf_counter()
     await admin.resume("default")
     # Retention keeps only the newest completed jobs, so count with the monotonic counter.
     # Polled every 2 ms (cheap) rather than read from the event stream, which would add its own load.
-    while int(await redis.hget(store.keys.stats("default"), "completed") or 0) < n:
+    while int(await redis.hget(store.keys.stats("default"), "completed") or 0) < n:  # noqa: ASYNC110
         await asyncio.sleep(0.002)
     elapsed = time.perf_counter() - started
     cpu1, cmd1, rcpu1 = cpu_seconds(worker.proc.pid), await commands(redis), await redis_cpu(redis)
     worker.stop()
     print(f"(b) one worker, concurrency 50, {n:,} no-op jobs: {n / elapsed:,.0f} jobs/s ({elapsed:.2f} s)")
-    print(f"(e) per job: {(cmd1 - cmd0) / n:.1f} Redis commands (incl. inside Lua), "
-          f"worker CPU {(cpu1 - cpu0) / n * 1e6:.0f} us, Redis CPU {(rcpu1 - rcpu0) / n * 1e6:.0f} us")
+    print(
+        f"(e) per job: {(cmd1 - cmd0) / n:.1f} Redis commands (incl. inside Lua), "
+        f"worker CPU {(cpu1 - cpu0) / n * 1e6:.0f} us, Redis CPU {(rcpu1 - rcpu0) / n * 1e6:.0f} us"
+    )
     await redis.aclose()
 
 
@@ -158,9 +174,13 @@ async def latency(url: str, delayed: bool) -> None:
         if i >= 5:
             samples.append(started_ms - reference)
     worker.stop()
-    label = "(d) delayed-job lateness (start - runAt)" if delayed else "(c) enqueue-to-start latency, idle worker"
-    print(f"{label}: p50 {statistics.median(samples):.2f} ms   p99 {pct(samples, 0.99):.2f} ms   "
-          f"max {max(samples):.2f} ms  ({len(samples)} jobs)")
+    label = (
+        "(d) delayed-job lateness (start - runAt)" if delayed else "(c) enqueue-to-start latency, idle worker"
+    )
+    print(
+        f"{label}: p50 {statistics.median(samples):.2f} ms   p99 {pct(samples, 0.99):.2f} ms   "
+        f"max {max(samples):.2f} ms  ({len(samples)} jobs)"
+    )
     await redis.aclose()
 
 

@@ -6,7 +6,6 @@ same port with its AOF, as a production restart would.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess

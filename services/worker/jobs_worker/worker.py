@@ -12,8 +12,8 @@ lease, every running try is cancelled for the same reason (self-fencing).
 from __future__ import annotations
 
 import asyncio
-import functools
 import contextlib
+import functools
 import os
 import socket
 import time
@@ -122,7 +122,9 @@ class JobsWorker(Worker):
         self._rotation = (self._rotation + 1) % len(self.queues)
         order = self.queues[self._rotation :] + self.queues[: self._rotation]
         claim = asyncio.ensure_future(
-            self.store.run("claim", self.worker_id, self.settings.lease_ms, want, self.settings.max_stalls, *order)
+            self.store.run(
+                "claim", self.worker_id, self.settings.lease_ms, want, self.settings.max_stalls, *order
+            )
         )
         try:
             raw = await asyncio.shield(claim)
@@ -137,7 +139,9 @@ class JobsWorker(Worker):
 
     @staticmethod
     def _rows(raw: list[Any]) -> list[Claimed]:
-        return [Claimed.from_row(raw[3 + i * CLAIM_ROW : 3 + (i + 1) * CLAIM_ROW]) for i in range(int(raw[2]))]
+        return [
+            Claimed.from_row(raw[3 + i * CLAIM_ROW : 3 + (i + 1) * CLAIM_ROW]) for i in range(int(raw[2]))
+        ]
 
     def _start(self, claimed: Claimed) -> None:
         self.running[claimed.id] = claimed
