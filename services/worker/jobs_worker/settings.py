@@ -14,7 +14,9 @@ class WorkerSettings(CoreSettings):
     concurrency: int = Field(5, ge=1, le=1000, description="jobs run at once by one process")
     worker_queues: Annotated[list[str], NoDecode] = Field(default_factory=list, description="default: all")
     processor_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    max_jobs_per_worker: int = Field(100, ge=1, le=10_000, description="jobs claimed in one batch, at most")
+    max_jobs_per_worker: int = Field(
+        100, ge=1, le=10_000, description="jobs one process holds at once; caps JOBS_CONCURRENCY"
+    )
     lease_ms: int = Field(30_000, ge=500, le=600_000, description="lease of a running job, renewed lease/3")
     max_stalls: int = Field(3, ge=0, le=100, description="lease losses (crashes) before a job fails")
     shutdown_grace: float = Field(25.0, ge=0, le=3600, description="seconds running jobs get on SIGTERM")

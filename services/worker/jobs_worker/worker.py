@@ -57,7 +57,8 @@ class JobsWorker(Worker):
             functions=[func(_never_called, name="jobs worker")],
             queue_name=self.store.keys.ready(settings.served_queues[0]),
             redis_pool=pool,
-            max_jobs=settings.concurrency,
+            # JOBS_MAX_JOBS_PER_WORKER caps what one process holds at once, whatever the concurrency.
+            max_jobs=min(settings.concurrency, settings.max_jobs_per_worker),
             job_completion_wait=max(int(settings.shutdown_grace), 1) if settings.shutdown_grace else 0,
             handle_signals=True,
         )
@@ -118,7 +119,7 @@ class JobsWorker(Worker):
         if free <= 0:
             self.last_claim_full = True
             return
-        want = min(free, self.settings.max_jobs_per_worker)
+        want = free
         self._rotation = (self._rotation + 1) % len(self.queues)
         order = self.queues[self._rotation :] + self.queues[: self._rotation]
         claim = asyncio.ensure_future(
