@@ -116,6 +116,9 @@ async def test_openapi_document_lists_every_route(api: Any) -> None:
     ):
         assert path in doc["paths"], path
     assert "JobRequest" in doc["components"]["schemas"]
+    from openapi_spec_validator import validate
+
+    validate(doc)  # raises on any violation of the OpenAPI 3.1 schema
 
 
 async def test_health_turns_503_while_redis_is_down(tmp_path: Any, spawn: Any) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from jobs_api.schemas import BulkRequest, CleanRequest, DrainRequest, ListQuery
 from jobs_core import __version__
 from jobs_core.model import JobRequest
+from jobs_core.schedules import RecurringRequest
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -41,6 +42,7 @@ def _query(model: type[BaseModel]) -> list[dict[str, Any]]:
 def _paths() -> dict[str, Any]:
     job_id = [{"name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}]
     queue = [{"name": "queueName", "in": "path", "required": True, "schema": {"type": "string"}}]
+    sched = [{"name": "scheduleId", "in": "path", "required": True, "schema": {"type": "string"}}]
     return {
         "/health": {"get": _op("Service health (503 while Redis is unreachable)", errors=(503,))},
         "/schedule": {
@@ -70,6 +72,20 @@ def _paths() -> dict[str, Any]:
         "/queues/{queueName}/clean": {
             "post": {**_op("Remove old finished jobs", CleanRequest, (400, 404)), "parameters": queue}
         },
+        "/schedules": {"get": _op("Every recurring schedule")},
+        "/schedules/{scheduleId}": {
+            "get": {
+                **_op("One schedule with its last and next run and recent jobs", errors=(404,)),
+                "parameters": sched,
+            },
+            "delete": {**_op("Delete a schedule", errors=(404,)), "parameters": sched},
+        },
+        "/schedules/{scheduleId}/pause": {
+            "post": {**_op("Pause a schedule", errors=(404,)), "parameters": sched}
+        },
+        "/schedules/{scheduleId}/resume": {
+            "post": {**_op("Resume a schedule", errors=(404,)), "parameters": sched}
+        },
         "/events": {"get": _op("Job transitions as Server-Sent Events")},
         "/metrics": {"get": _op("Prometheus metrics", errors=())},
     }
@@ -77,7 +93,7 @@ def _paths() -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    for model in (JobRequest, BulkRequest, DrainRequest, CleanRequest):
+    for model in (JobRequest, RecurringRequest, BulkRequest, DrainRequest, CleanRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -90,10 +106,14 @@ def document() -> dict[str, Any]:
             }
         },
     }
+    paths = _paths()
+    paths["/schedule"]["post"]["requestBody"]["content"]["application/json"]["schema"] = {
+        "oneOf": [_ref(JobRequest), _ref(RecurringRequest)]
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "nChat Jobs API", "version": __version__},
-        "paths": _paths(),
+        "paths": paths,
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
