@@ -33,6 +33,7 @@ Lua scripts receive the prefix and rebuild the per-job keys with the same patter
 | P:sched:recent:{sid}         | LIST   | with the definition  | scheduler: newest job ids it created, capped       |
 | P:sched:version              | STRING | none                 | scheduler: +1 on every schedule change             |
 | P:sched:changes              | pubsub | —                    | scheduler: "a schedule changed" (leader resyncs)   |
+| P:audit                      | LIST   | none (capped)        | dashboard: who did what, when                      |
 """
 
 from __future__ import annotations
