@@ -80,7 +80,7 @@ class Admin:
             pipe.zcard(key)
             pipe.zrange(key, offset, offset + limit - 1, desc=True)
             total, ids = await pipe.execute()
-        return Page(await self._records(list(ids)), int(total), offset, limit)
+        return Page(await self.store.records(list(ids)), int(total), offset, limit)
 
     async def page_of_type(
         self, queue: str, state: str, job_type: str, offset: int = 0, limit: int = 20
@@ -90,15 +90,6 @@ class Admin:
         offset, limit = max(offset, 0), min(max(limit, 1), MAX_PAGE)
         jobs, total = await self.store.list_jobs([queue], [state], job_type, limit, offset)
         return Page(jobs, total, offset, limit)
-
-    async def _records(self, ids: list[str]) -> list[dict[str, str]]:
-        if not ids:
-            return []
-        async with unavailable_as_error():
-            pipe = self.redis.pipeline(transaction=False)
-            for job_id in ids:
-                pipe.hgetall(self.keys.job(job_id))
-            return [r for r in await pipe.execute() if r]
 
     async def promote(self, job_id: str) -> str:
         """Runs a delayed job now; returns its new state (``waiting``)."""

@@ -106,7 +106,7 @@ class JobStore:
         total = sum(replies[0::2])
         merged = heapq.merge(*replies[1::2], key=lambda pair: -pair[1])
         ids = [job_id for job_id, _ in merged][offset : offset + limit]
-        return await self._records(ids), total
+        return await self.records(ids), total
 
     async def _list_by_type(
         self, queues: list[str], states: list[str], job_type: str, limit: int, offset: int
@@ -118,9 +118,10 @@ class JobStore:
         ids, total = await page_by_type(
             self.redis, self.keys, queues, states, job_type, limit=limit, offset=offset
         )
-        return await self._records(ids), total
+        return await self.records(ids), total
 
-    async def _records(self, ids: list[str]) -> list[dict[str, str]]:
+    async def records(self, ids: list[str]) -> list[dict[str, str]]:
+        """The records of these ids, in order; ids whose record is gone are left out."""
         if not ids:
             return []
         async with unavailable_as_error():
