@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -49,11 +50,23 @@ def start_redis() -> subprocess.Popen[bytes] | None:
             "noeviction",
             "--save",
             "",
-        ]
+        ],
+        start_new_session=True,  # Ctrl-C reaches us, not Redis: it stops last, after the services
     )
     os.environ["JOBS_REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
-    time.sleep(0.3)
+    wait_for_port(int(REDIS_PORT))
     return proc
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"redis-server did not listen on port {port}")
 
 
 def pump(name: str, proc: subprocess.Popen[str]) -> None:
@@ -72,8 +85,13 @@ def main() -> None:
     redis = start_redis()
     procs: list[tuple[str, subprocess.Popen[str]]] = []
     for name in ("api", "worker", "scheduler", "dashboard"):
+        # Own session: the terminal's Ctrl-C becomes an orderly SIGTERM from us, services before Redis.
         proc = subprocess.Popen(
-            [str(BIN / f"jobs-{name}")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [str(BIN / f"jobs-{name}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         procs.append((name, proc))
         threading.Thread(target=pump, args=(name, proc), daemon=True).start()
