@@ -8,6 +8,8 @@
            maxAttempts, timeout, priority, token, backoff, backoffDelay, createdAt}.
   Events: delayed -> waiting (promotion), waiting -> active, active -> active (stall re-run),
           active -> failed (too many stalls).
+  Counters (lib/events.lua count, once per queue and field): wait_ms:<le> and wait_ms_sum for every
+  claimed try (time since it became ready); failed and failed:<type> for a job failed by stalls.
 ]]
 --!include lib/prologue.lua
 --!include lib/keys.lua
@@ -18,7 +20,7 @@
 local worker, lease_ms = ARGV[3], tonumber(ARGV[4])
 local want, max_stalls = tonumber(ARGV[5]), tonumber(ARGV[6])
 local claimed, more = 0, 0
-local waits = {}  -- queue -> bucket -> count, written once per queue
+local waits = {}  -- queue -> counter field -> n (wait histogram and its sum), written once per queue
 local out = {-1, 0, 0}  -- header filled in at the end; avoids unpack() limits on big batches
 local FIELDS = {'status', 'type', 'payload', 'attempt', 'maxAttempts', 'timeout', 'priority',
                 'claims', 'stalls', 'backoff', 'backoffDelay', 'createdAt', 'readyAt'}
@@ -46,6 +48,7 @@ local function too_many_stalls(id, queue, f)
   redis.call('ZREM', k_ready(P, queue), id)
   set_state(P, id, queue, 'active', 'failed', NOW)
   count(P, queue, 'failed', 1, NOW)
+  count(P, queue, 'failed:' .. f[2], 1, NOW)
   emit(P, queue, id, 'active', 'failed', NOW, {'error', msg})
   fail_dependents(P, id, 'failed', NOW)
   return true
@@ -70,9 +73,12 @@ local function claim_one(id, queue)
   set_state(P, id, queue, status, 'active', NOW,
             {'attempt', attempt, 'claims', claims, 'token', token, 'worker', worker, 'startedAt', NOW})
   emit(P, queue, id, status, 'active', NOW, {'attempt', tostring(attempt)})
-  local wb = bucket(NOW - (tonumber(f[13]) or NOW))
-  waits[queue] = waits[queue] or {}
-  waits[queue][wb] = (waits[queue][wb] or 0) + 1
+  local waited = math.max(NOW - (tonumber(f[13]) or NOW), 0)
+  local w = waits[queue] or {}
+  waits[queue] = w
+  local wb = 'wait_ms:' .. bucket(waited)
+  w[wb] = (w[wb] or 0) + 1
+  w.wait_ms_sum = (w.wait_ms_sum or 0) + waited
   local n = #out
   out[n + 1], out[n + 2], out[n + 3], out[n + 4] = id, queue, f[2], f[3]
   out[n + 5], out[n + 6], out[n + 7], out[n + 8] = attempt, f[5], f[6], f[7]
@@ -101,8 +107,8 @@ for i = 7, #ARGV do
   local first = redis.call('ZRANGE', k_state(P, queue, 'delayed'), 0, 0, 'WITHSCORES')
   if #first > 0 and (next_due < 0 or tonumber(first[2]) < next_due) then next_due = tonumber(first[2]) end
 end
-for queue, b in pairs(waits) do
-  for le, n in pairs(b) do count(P, queue, 'wait_ms:' .. le, n, NOW) end
+for queue, w in pairs(waits) do
+  for field, n in pairs(w) do count(P, queue, field, n, NOW) end
 end
 out[1], out[2], out[3] = next_due, more, claimed
 return out

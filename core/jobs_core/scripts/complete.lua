@@ -5,6 +5,7 @@
   id, token, result (JSON text), duration (ms).
   Returns the number of tries recorded; a fenced try (lease lost, cancelled) is skipped silently.
   Events: active -> completed, blocked -> waiting|delayed for released dependents.
+  Counters (once per queue and field): completed, completed:<type>, duration_ms, run_ms:<le>, run_ms_sum.
 ]]
 --!include lib/prologue.lua
 --!include lib/keys.lua
@@ -30,6 +31,7 @@ for i = 5, #ARGV, 4 do
     tally(t, queue, 'completed:' .. f[2], 1)
     tally(t, queue, 'duration_ms', tonumber(ARGV[i + 3]))
     tally(t, queue, 'run_ms:' .. bucket(tonumber(ARGV[i + 3])), 1)
+    tally(t, queue, 'run_ms_sum', tonumber(ARGV[i + 3]))
     if f[7] then release_dependents(P, id, NOW) end
     apply_retention(P, id, queue, 'completed', f[2], tonumber(f[4]) or -1)
     done = done + 1

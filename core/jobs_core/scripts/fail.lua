@@ -6,6 +6,7 @@
   id, token, error message, stack text, duration (ms).
   Returns the number of tries recorded; fenced tries are skipped.
   Events: active -> failed (with error), blocked -> failed for dependents.
+  Counters (once per queue and field): failed, failed:<type>, run_ms:<le>, run_ms_sum.
 ]]
 --!include lib/prologue.lua
 --!include lib/keys.lua
@@ -30,6 +31,7 @@ for i = 5, #ARGV, 5 do
     tally(t, queue, 'failed', 1)
     tally(t, queue, 'failed:' .. f[2], 1)
     tally(t, queue, 'run_ms:' .. bucket(tonumber(ARGV[i + 4])), 1)
+    tally(t, queue, 'run_ms_sum', tonumber(ARGV[i + 4]))
     fail_dependents(P, id, 'failed', NOW)
     apply_retention(P, id, queue, 'failed', f[2], tonumber(f[4]) or -1)
     done = done + 1
