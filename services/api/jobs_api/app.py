@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from jobs_api import events, health, jobs, openapi, queues
+from jobs_api import events, health, jobs, metrics, openapi, queues
 from jobs_api.context import QUEUES, REDIS, SETTINGS, STARTED, STORE
 from jobs_api.errors import Handler, error_middleware
 from jobs_api.settings import ApiSettings
@@ -78,8 +78,9 @@ async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(openapi.document())
 
 
-def routes() -> list[web.RouteDef]:
+def routes(metrics_enabled: bool = True) -> list[web.RouteDef]:
     table = [
+        *([web.get("/metrics", metrics.metrics)] if metrics_enabled else []),  # JOBS_METRICS_ENABLED
         web.get("/health", health.health),
         web.get("/livez", health.livez),
         web.get("/readyz", health.readyz),
@@ -114,6 +115,7 @@ def create_app(settings: ApiSettings) -> web.Application:
     app[SETTINGS] = settings
     app[STARTED] = time.time()
     app.cleanup_ctx.append(redis_context)
+    app.cleanup_ctx.append(metrics.cluster_context)
     app.cleanup_ctx.append(health.readiness_checker)
-    app.add_routes(routes())
+    app.add_routes(routes(settings.metrics_enabled))
     return app

@@ -12,29 +12,32 @@ import asyncio
 import logging
 import signal
 import time
-from typing import Any
 
 from jobs_core.logging import configure, get_logger
+from jobs_core.probes import ProbeServer, Verdict
 from jobs_core.redis_conn import connect
 from jobs_core.settings import load_settings
-from jobs_scheduler.probes import Metrics, start_probes
+from jobs_scheduler.probes import Metrics
 from jobs_scheduler.replica import Replica
 from jobs_scheduler.settings import SchedulerSettings
 
 log = get_logger("jobs_scheduler")
 
 
-def probe_status(replica: Replica) -> dict[str, Any]:
+def probe_status(replica: Replica) -> Verdict:
+    """Read from the probe server's thread: plain attributes only, nothing awaited."""
     state = replica.state
     # A loop that has not ticked for several periods is wedged; Redis being down does not count.
     stalled = time.monotonic() - state.last_tick > max(5 * replica.interval, 10.0)
-    return {
-        "alive": state.role == "starting" or not stalled,
-        "ready": state.redis_ok and state.role in ("standby", "leader"),
-        "role": state.role,
-        "redis": "connected" if state.redis_ok else "disconnected",
-        "epoch": replica.lease.epoch,
-    }
+    return Verdict(
+        alive=state.role == "starting" or not stalled,
+        ready=state.redis_ok and state.role in ("standby", "leader"),
+        details={
+            "role": state.role,
+            "redis": "connected" if state.redis_ok else "disconnected",
+            "epoch": replica.lease.epoch,
+        },
+    )
 
 
 async def serve(settings: SchedulerSettings) -> None:
@@ -45,11 +48,11 @@ async def serve(settings: SchedulerSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, replica.request_stop)
-    runner, port = None, None
-    if settings.probe_port >= 0:
-        runner, port = await start_probes(
-            settings.probe_host, settings.probe_port, metrics, lambda: probe_status(replica)
-        )
+    probes = ProbeServer(
+        settings.probe_host, settings.probe_port, metrics.registry, lambda: probe_status(replica)
+    )
+    port = probes.start()
+    lag_monitor = loop.create_task(metrics.monitor.run())
     try:
         if await replica.prepare():
             log.info(
@@ -62,8 +65,8 @@ async def serve(settings: SchedulerSettings) -> None:
             )
             await replica.run()
     finally:
-        if runner is not None:
-            await runner.cleanup()
+        lag_monitor.cancel()
+        probes.stop()
         await redis.aclose()
     log.info("service_stopped")
 

@@ -1,4 +1,5 @@
-"""Probe and metrics HTTP server of a scheduler replica (Kubernetes probes, Prometheus scrapes).
+"""Probes and metrics of a scheduler replica, served on JOBS_PROBE_PORT by the core probe server
+(:mod:`jobs_core.probes`: a thread, so a wedged event loop gets a 503 instead of a hanging probe).
 
 ``/livez``: the replica's loop ticked recently (a wedged event loop or loop fails it).
 ``/readyz``: Redis answered the last tick; leader and standby both count as ready, since a standby is
@@ -10,28 +11,25 @@ server never touches Redis, so probes stay cheap and answer even while Redis is 
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    ProcessCollector,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
+
+from jobs_core.probes import LoopMonitor
 
 
 class Metrics:
     """This replica's Prometheus metrics, in a registry of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, monitor: LoopMonitor | None = None) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
+        self.monitor = monitor or LoopMonitor()
+        Gauge(
+            "jobs_scheduler_event_loop_lag_seconds",
+            "how late the event loop runs a timer",
+            registry=self.registry,
+        ).set_function(self.monitor.lag)
         self.leader = Gauge(
             "jobs_scheduler_leader", "1 while this replica holds the leader lease", registry=self.registry
         )
@@ -65,35 +63,3 @@ class ProbeState:
     role: str = "starting"  # starting | standby | leader | stopping
     redis_ok: bool = False
     last_tick: float = 0.0
-
-
-async def start_probes(
-    host: str, port: int, metrics: Metrics, status: Callable[[], dict[str, Any]]
-) -> tuple[web.AppRunner, int]:
-    """Serve the probes; returns the runner (cleanup on exit) and the bound port (for port 0)."""
-
-    async def livez(_: web.Request) -> web.Response:
-        body = status()
-        return web.json_response(body, status=200 if body["alive"] else 503)
-
-    async def readyz(_: web.Request) -> web.Response:
-        body = status()
-        return web.json_response(body, status=200 if body["ready"] else 503)
-
-    async def metrics_text(_: web.Request) -> web.Response:
-        response = web.Response(body=generate_latest(metrics.registry))
-        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
-        return response
-
-    app = web.Application()
-    app.add_routes([web.get("/livez", livez), web.get("/readyz", readyz), web.get("/metrics", metrics_text)])
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except OSError as err:
-        print(f"cannot listen on {host}:{port} (JOBS_PROBE_PORT): {err.strerror}", file=sys.stderr)
-        await runner.cleanup()
-        raise SystemExit(2) from None
-    return runner, int(runner.addresses[0][1])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
+from jobs_core.errors import RedisUnavailable
 from jobs_core.logging import get_logger
 from jobs_core.redis_conn import CONNECTION_ERRORS
 
@@ -36,6 +37,8 @@ class Background:
 
     async def start(self, blocking: Redis) -> None:
         self.blocking = blocking
+        # Register now, not a beat period later, so that the cluster counts this worker as soon as it runs.
+        await self._beat_safely()
         loop = asyncio.get_running_loop()
         for duty in (self._wake_loop, self._control_loop, self._lease_loop):
             self.tasks.append(loop.create_task(duty()))
@@ -93,9 +96,18 @@ class Background:
                 await self._renew()
                 await self._heartbeat()
                 self.last_renewal = time.monotonic()
-            except CONNECTION_ERRORS as err:
+                self.worker.redis_ok = True
+            except (RedisUnavailable, *CONNECTION_ERRORS) as err:
+                self.worker.redis_ok = False
                 log.warning("lease_renewal_failed", error=str(err))
                 self._fence_if_expired()
+
+    async def _beat_safely(self) -> None:
+        try:
+            await self._heartbeat()
+            self.worker.redis_ok = True
+        except CONNECTION_ERRORS as err:
+            log.warning("heartbeat_failed", error=str(err))
 
     async def _renew(self) -> None:
         running = list(self.worker.running.values())
@@ -126,6 +138,7 @@ class Background:
             "concurrency": w.max_jobs,
             "running": len(w.running),
             "beat": int(time.time() * 1000),
+            "interval_ms": int(w.settings.lease_ms / 3),  # readers judge a beat's freshness by it
         }
         pipe = w.store.redis.pipeline(transaction=True)
         pipe.hset(keys.worker(w.worker_id), mapping=info)

@@ -34,6 +34,16 @@ class Interrupts:
     lost: set[str] = field(default_factory=set)
 
 
+class Observer:
+    """Hooks for this process's metrics (jobs_worker.probes); the default does nothing."""
+
+    def started(self, claimed: Claimed) -> None:
+        pass
+
+    def finished(self, claimed: Claimed, kind: str, seconds: float) -> None:
+        """kind: complete, fail, retry_later, requeue, or interrupted (cancelled or lease lost)."""
+
+
 @dataclass
 class Execution:
     store: JobStore
@@ -41,14 +51,18 @@ class Execution:
     processors: dict[str, Callable[[Job], Awaitable[Any]]]
     interrupts: Interrupts
     log_completed: bool = True
+    observer: Observer = field(default_factory=Observer)
 
     async def run(self, claimed: Claimed) -> None:
         started = time.monotonic()
+        self.observer.started(claimed)
         outcome = await self._outcome(claimed)
+        seconds = time.monotonic() - started
+        self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
         if outcome is None:
             return
         kind, args, fields = outcome
-        duration_ms = int((time.monotonic() - started) * 1000)
+        duration_ms = int(seconds * 1000)
         if kind in ("complete", "fail"):
             args = (*args, duration_ms)
         done = self.finisher.add(kind, claimed.id, claimed.token, *args)

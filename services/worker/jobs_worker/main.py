@@ -1,6 +1,7 @@
 """``jobs-worker``: load settings and processors, run the worker until SIGTERM/SIGINT, exit 0.
 
-A bad setting or an unimportable processor module stops the process at once with one clear line.
+A bad setting, an unimportable processor module or a probe port in use (JOBS_PROBE_PORT) stops the process
+at once with one clear line.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from jobs_worker.settings import WorkerSettings
 
 
 async def serve(settings: WorkerSettings) -> None:
+    from jobs_worker.probes import WorkerProbes
     from jobs_worker.worker import JobsWorker
 
     log = get_logger("jobs_worker")
@@ -22,12 +24,18 @@ async def serve(settings: WorkerSettings) -> None:
     if not registered:
         log.warning("no_processors", hint="set JOBS_PROCESSOR_MODULES; every job will fail")
     worker = JobsWorker(settings, registered)
+    # Probes listen before service_ready (JOBS_PROBE_PORT: -1 off, 0 any free port, logged as probe_port).
+    probes = WorkerProbes(worker)
+    worker.probe_port = probes.start()
+    lag_monitor = asyncio.get_running_loop().create_task(probes.monitor.run())
     log.info("worker_starting", redis=settings.redis_display(), queues=worker.queues)
     try:
         with contextlib.suppress(asyncio.CancelledError):
             await worker.async_run()
     finally:
         await worker.close()
+        lag_monitor.cancel()
+        probes.stop()
 
 
 def main() -> None:

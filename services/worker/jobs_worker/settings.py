@@ -23,6 +23,7 @@ class WorkerSettings(CoreSettings):
     poll_interval: float = Field(1.0, ge=0.05, le=60, description="fallback poll when no wake-up arrives")
     probe_port: int = Field(0, ge=-1, le=65535, description="-1 off, 0 any free port, else fixed")
     probe_host: str = "0.0.0.0"
+    probe_max_lag: float = Field(5.0, ge=0.05, le=3600, description="event-loop lag (s) that fails /livez")
     log_completed: bool = Field(True, description="log a line per completed job (failures always)")
 
     @field_validator("worker_queues", "processor_modules", mode="before")

@@ -24,6 +24,7 @@ from arq import Worker
 from arq.connections import ArqRedis
 from arq.worker import func
 
+from jobs_core.errors import RedisUnavailable
 from jobs_core.logging import get_logger
 from jobs_core.redis_conn import CONNECTION_ERRORS, connect
 from jobs_core.store import JobStore
@@ -78,6 +79,8 @@ class JobsWorker(Worker):
         self.background = Background(self)
         self.loop_tick = time.monotonic()
         self.ready = False
+        self.redis_ok = False  # outcome of the last claim or lease renewal (readiness)
+        self.probe_port: int | None = None  # set by main once the probe server listens
         self._rotation = 0
 
     # --- main loop ----------------------------------------------------------------------------------
@@ -88,6 +91,7 @@ class JobsWorker(Worker):
         self.ready = True
         log.info(
             "service_ready",
+            probe_port=self.probe_port,
             worker_id=self.worker_id,
             queues=self.queues,
             concurrency=self.max_jobs,
@@ -110,7 +114,8 @@ class JobsWorker(Worker):
     async def _claim_safely(self) -> None:
         try:
             await self._claim()
-        except CONNECTION_ERRORS as err:
+        except (RedisUnavailable, *CONNECTION_ERRORS) as err:
+            self.redis_ok = False
             log.warning("claim_failed", error=str(err))
             await asyncio.sleep(0.5)
 
@@ -134,6 +139,7 @@ class JobsWorker(Worker):
             for claimed in self._rows(await claim):
                 self.finisher.add("requeue", claimed.id, claimed.token)
             raise
+        self.redis_ok = True
         self.next_due_ms, self.last_claim_full = int(raw[0]), bool(int(raw[1]))
         for claimed in self._rows(raw):
             self._start(claimed)
