@@ -171,26 +171,7 @@ def log_tail(stack: dict[str, Any], name: str) -> str:
     return log.read()[-2000:]
 
 
-# Parts of the runtime contract that the services did not serve yet when this test was written. Not skipped:
-# the test runs, and pytest reports XPASS once the service serves it; then drop the mark.
-NOT_YET = {
-    "worker-probes": "jobs-worker starts no probe server on JOBS_PROBE_PORT yet (/livez, /readyz, /metrics)",
-    "api-metrics": "jobs-api serves no /metrics yet",
-}
-
-
-def probe_params(names: list[str], gap_suffix: str) -> list[Any]:
-    params = []
-    for name in names:
-        reason = NOT_YET.get(f"{name}-{gap_suffix}") or (
-            NOT_YET["worker-probes"] if name == "worker" else None
-        )
-        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-        params.append(pytest.param(name, marks=marks, id=name))
-    return params
-
-
-@pytest.mark.parametrize("name", probe_params(list(COMMANDS), "probes"))
+@pytest.mark.parametrize("name", list(COMMANDS))
 def test_service_is_live_and_ready_on_its_port(stack, name):
     proc = stack["processes"][name]
     assert proc.poll() is None, f"{name} exited with {proc.returncode}:\n{log_tail(stack, name)}"
@@ -200,7 +181,7 @@ def test_service_is_live_and_ready_on_its_port(stack, name):
     wait_until(lambda: http_status(f"http://127.0.0.1:{port}/readyz") == 200, 5, f"{name} /readyz")
 
 
-@pytest.mark.parametrize("name", probe_params(["api", "worker", "scheduler"], "metrics"))
+@pytest.mark.parametrize("name", ["api", "worker", "scheduler"])
 def test_service_serves_metrics(stack, name):
     port = stack["ports"][name]
     assert http_status(f"http://127.0.0.1:{port}/metrics") == 200, f"{name}: no /metrics on port {port}"
