@@ -74,7 +74,8 @@ class QueueAdmin:
 
     async def drain(self, queue: str, include_delayed: bool = False) -> int:
         self.check(queue)
-        return int(await self.store.run("drain", queue, "1" if include_delayed else "0"))
+        delayed = "1" if include_delayed else "0"
+        return int(await self.store.run("drain", queue, delayed, *self.store.keep_failed()))
 
     async def clean(self, queue: str, state: str, grace_ms: int, limit: int) -> list[str]:
         self.check(queue)

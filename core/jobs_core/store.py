@@ -132,8 +132,10 @@ class JobStore:
 
     # --- changing -------------------------------------------------------------------------------------
     async def cancel(self, job_id: str) -> str:
-        """Cancels a waiting, delayed, blocked or running job; returns the state it was in."""
-        code, *rest = await self.run("cancel", job_id, self.keys.control_channel())
+        """Cancels a waiting, delayed, blocked or running job; returns the state it was in.
+
+        Cancelled jobs are kept like failed ones (JOBS_KEEP_FAILED, JOBS_KEEP_FAILED_AGE)."""
+        code, *rest = await self.run("cancel", job_id, self.keys.control_channel(), *self.keep_failed())
         if int(code) < 0:
             raise error_for(int(code), "cancel", job_id, rest[0] if rest else None)
         return str(rest[0])
@@ -144,6 +146,10 @@ class JobStore:
         if int(code) < 0:
             raise error_for(int(code), "retry", job_id, *([*rest, None, None])[:2])
         return str(rest[0])
+
+    def keep_failed(self) -> tuple[int, int]:
+        """Retention of failed and cancelled jobs as the scripts take it: count, max age in ms."""
+        return self.settings.keep_failed, self.settings.keep_failed_age * 1000
 
     @staticmethod
     def is_finished(status: str | None) -> bool:

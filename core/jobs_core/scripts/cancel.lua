@@ -2,8 +2,11 @@
   so its result, progress and logs are refused) and the workers are told to interrupt it.
   Blocked dependents fail, naming this job.
   KEYS: none (derived from the prefix).
-  ARGV[1] prefix, ARGV[2] events maxlen, ARGV[3] job id, ARGV[4] control channel.
+  ARGV[1] prefix, ARGV[2] events maxlen, ARGV[3] job id, ARGV[4] control channel,
+  ARGV[5] failed (and cancelled) jobs kept per queue, ARGV[6] their max age (ms, 0 = no limit).
   Returns {1, previous state}, {-1} unknown job, {-2, state} already finished.
+  Retention: the queue's cancelled set, and the failed set of each queue where dependents failed, are
+  trimmed to ARGV[5] jobs and ARGV[6] ms (cancelled jobs would otherwise pile up for ever).
   Events: waiting|delayed|blocked|active -> cancelled.
 ]]
 --!include lib/prologue.lua
@@ -11,6 +14,7 @@
 --!include lib/events.lua
 --!include lib/states.lua
 --!include lib/cascade.lua
+--!include lib/retention.lua
 
 local id = ARGV[3]
 local f = redis.call('HMGET', k_job(P, id), 'status', 'queue')
@@ -30,5 +34,9 @@ redis.call('HSET', k_job(P, id), 'finishedAt', NOW, 'error', 'cancelled')
 set_state(P, id, queue, status, 'cancelled', NOW)
 count(P, queue, 'cancelled', 1, NOW)
 emit(P, queue, id, status, 'cancelled', NOW)
-fail_dependents(P, id, 'cancelled', NOW)
+local keep, max_age = tonumber(ARGV[5]), tonumber(ARGV[6])
+for q, _ in pairs(fail_dependents(P, id, 'cancelled', NOW)) do
+  trim_state(P, q, 'failed', keep, max_age, NOW)
+end
+trim_state(P, queue, 'cancelled', keep, max_age, NOW)
 return {1, status}

@@ -2,21 +2,45 @@
 streams with a blocking XREAD on a connection of the stream client's own (so that a slow SSE client
 never holds a connection that handlers need). A comment line every 15 s keeps proxies from closing it.
 ``Last-Event-ID`` resumes a single-queue stream where the client left it.
+
+Where each stream stands is read before the ``: connected`` line is sent, so a client that waits for
+that line and then schedules a job sees every event of it. Bad input (unknown queue, a malformed
+``Last-Event-ID``) and an unreachable Redis are answered before the stream starts (404, 400, 503);
+once it runs, a lost client or Redis ends it quietly.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from aiohttp import web
 from pydantic import ValidationError
+from redis.asyncio import Redis
 
 from jobs_api.context import QUEUES, SETTINGS, STORE
 from jobs_api.errors import invalid
 from jobs_api.schemas import EventsQuery
-from jobs_core.redis_conn import CONNECTION_ERRORS, connect
+from jobs_core.errors import InvalidInput
+from jobs_core.redis_conn import CONNECTION_ERRORS, connect, unavailable_as_error
 
 KEEPALIVE_MS = 15_000
+STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+
+
+async def _positions(client: Redis, streams: list[str], last: str | None) -> dict[str, str]:
+    """The id to read each stream after: ``last`` when resuming, else its newest entry ("0-0" if none).
+
+    Not XREAD's "$": that means "newer than this call" afresh on every call, so a quiet stream would
+    lose whatever arrived while the handler was writing another stream's entries.
+    """
+    if last is not None:
+        return dict.fromkeys(streams, last)
+    pipe = client.pipeline(transaction=False)
+    for stream in streams:
+        pipe.xrevrange(stream, count=1)
+    newest = await pipe.execute()
+    return {s: (entries[0][0] if entries else "0-0") for s, entries in zip(streams, newest, strict=True)}
 
 
 async def events(request: web.Request) -> web.StreamResponse:
@@ -25,14 +49,34 @@ async def events(request: web.Request) -> web.StreamResponse:
     except ValidationError as err:
         raise invalid(err) from None
     queues = [request.app[QUEUES].check(query.queue)] if query.queue else request.app[QUEUES].names
-    keys = request.app[STORE].keys
     last = request.headers.get("Last-Event-ID") if query.queue else None
-    cursors = {keys.events(q): (last or "$") for q in queues}
+    if last is not None and not STREAM_ID.match(last):
+        raise InvalidInput("Last-Event-ID: not a stream id such as 1700000000000-0")
+    keys = request.app[STORE].keys
     names = {keys.events(q): q for q in queues}
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-    await response.prepare(request)
-    await response.write(b": connected\n\n")
     client = connect(request.app[SETTINGS], retries=1, timeout=None)
+    try:
+        async with unavailable_as_error():
+            cursors = await _positions(client, list(names), last)
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        await response.write(b": connected\n\n")
+        await _relay(client, response, cursors, names, query.jobId)
+    finally:
+        await client.aclose()
+    return response
+
+
+async def _relay(
+    client: Redis,
+    response: web.StreamResponse,
+    cursors: dict[str, str],
+    names: dict[str, str],
+    job_id: str | None,
+) -> None:
+    """Copies stream entries to the client until it goes away or Redis does."""
     try:
         while True:
             replies = await client.xread(cursors, block=KEEPALIVE_MS, count=500)  # type: ignore[arg-type]
@@ -42,12 +86,9 @@ async def events(request: web.Request) -> web.StreamResponse:
             for stream, entries in replies:
                 for entry_id, fields in entries:
                     cursors[stream] = entry_id
-                    if query.jobId and fields.get("job") != query.jobId:
+                    if job_id and fields.get("job") != job_id:
                         continue
                     data = json.dumps({"queue": names[stream], **fields})
                     await response.write(f"id: {entry_id}\nevent: job\ndata: {data}\n\n".encode())
     except (ConnectionResetError, *CONNECTION_ERRORS):
         pass
-    finally:
-        await client.aclose()
-    return response

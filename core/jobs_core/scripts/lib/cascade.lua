@@ -1,5 +1,7 @@
 -- Dependencies: release children when a parent completes; fail them (transitively) when it fails
 -- for good or is cancelled. A stack instead of recursion keeps long chains inside Lua's C stack.
+-- fail_dependents returns the set of queues it failed jobs in, so that the caller can apply retention
+-- there too (a queue whose jobs only ever fail this way would otherwise keep them all).
 local function release_dependents(P, parent, now)
   local children = redis.call('SMEMBERS', k_dependents(P, parent))
   for _, child in ipairs(children) do
@@ -15,7 +17,7 @@ local function release_dependents(P, parent, now)
 end
 
 local function fail_dependents(P, parent, reason, now)
-  local stack = {{parent, reason}}
+  local stack, touched = {{parent, reason}}, {}
   while #stack > 0 do
     local top = table.remove(stack)
     local children = redis.call('SMEMBERS', k_dependents(P, top[1]))
@@ -28,7 +30,9 @@ local function fail_dependents(P, parent, reason, now)
         count(P, f[2], 'failed', 1, now)
         emit(P, f[2], child, 'blocked', 'failed', now, {'error', msg})
         stack[#stack + 1] = {child, 'failed'}
+        touched[f[2]] = true
       end
     end
   end
+  return touched
 end
