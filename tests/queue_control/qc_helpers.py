@@ -64,7 +64,8 @@ async def bulk(api: Any, jobs: list[dict[str, Any]]) -> tuple[int, Any, dict[str
 
 
 async def job_keys(redis: Redis, prefix: str) -> list[str]:
-    return [key async for key in redis.scan_iter(f"{prefix}:job:*")]
+    """Keys of stored job records (the hashes; a job's logs, errors and dependency sets are not counted)."""
+    return [key async for key in redis.scan_iter(f"{prefix}:job:*", _type="hash")]
 
 
 async def wait_counter(

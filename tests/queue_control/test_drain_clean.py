@@ -78,12 +78,21 @@ async def _finish(api: Any, redis: Any, prefix: str, job: dict[str, Any], state:
     return str(made["jobId"])
 
 
+async def _grace(redis: Any, cutoff_ms: int) -> int:
+    """The grace that makes a clean starting now remove what finished before ``cutoff_ms``."""
+    seconds, micros = await redis.time()
+    return int(seconds * 1000 + micros // 1000 - cutoff_ms)
+
+
 async def test_clean_by_grace_status_and_limit(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
     spawn("jobs-worker", **KEEP)
     old = [await _finish(api, redis, prefix, {"type": "echo"}, "completed") for _ in range(3)]
-    # Time passing is the point: these three are older than the 300 ms grace, the next one is not.
+    # Time passing is the point: half a second separates the three old jobs from the new one, and the
+    # grace of each clean below puts its cut-off in the middle of that gap, however slow the test runs.
     await asyncio.sleep(0.5)
     new = await _finish(api, redis, prefix, {"type": "echo"}, "completed")
+    last_old, first_new = [int(await redis.hget(f"{prefix}:job:{j}", "finishedAt")) for j in (old[-1], new)]
+    cutoff = (last_old + first_new) // 2
     fail = {"type": "fail", "options": {"retry": {"attempts": 1}}}
     failed = [await _finish(api, redis, prefix, fail, "failed") for _ in range(2)]
     cancelled = (await api.schedule({"type": "echo", "options": {"delay": 60_000}}))["jobId"]
@@ -100,9 +109,9 @@ async def test_clean_by_grace_status_and_limit(api: Any, spawn: Any, redis: Any,
         "removed": [],
         "count": 0,
     }
-    body = (await clean(grace=300, limit=2))[1]
+    body = (await clean(grace=await _grace(redis, cutoff), limit=2))[1]
     assert body["removed"] == old[:2] and body["count"] == 2  # oldest first, at most `limit`
-    assert (await clean(grace=300))[1]["removed"] == old[2:]
+    assert (await clean(grace=await _grace(redis, cutoff)))[1]["removed"] == old[2:]
     for job_id in old:
         assert (await api.call("GET", f"/jobs/{job_id}"))[0] == 404
         assert not await redis.exists(f"{prefix}:job:{job_id}:logs", f"{prefix}:job:{job_id}:errors")

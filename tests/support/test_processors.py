@@ -102,3 +102,12 @@ async def fail_once(job: Job) -> str:
     if await redis().set(f"{job.payload['key']}:failed-once", 1, nx=True):
         raise ValueError("first run fails")
     return "second run works"
+
+
+@register_job_processor("log-fail-once")
+async def log_fail_once(job: Job) -> str:
+    """Logs a line on every try and fails the first one: logs of all tries stay with the job."""
+    await job.log(f"try {job.attempt}")
+    if job.attempt == 1:
+        raise ValueError("first try fails")
+    return "logged twice"

@@ -7,20 +7,28 @@
 
 -- Checks a whole batch before anything is written. Returns nil when it may be stored, else
 -- {code, detail}: -3 unknown dependency, -4 queue full. `existing[i]` is set for ids already stored.
+-- A dependency must exist already or come earlier in the batch, so no request can build a cycle.
+-- The per-queue cap counts the jobs that will enter waiting or delayed: a job that will be blocked
+-- (a dependency not completed yet) or failed at once (a dependency failed) is not held against it.
 local function validate_batch(P, specs, max_per_queue)
-  local existing, batch_ids, per_queue = {}, {}, {}
+  local existing, new_ids, per_queue = {}, {}, {}
   for i, s in ipairs(specs) do
     if redis.call('EXISTS', k_job(P, s.id)) == 1 then
       existing[i] = true
     else
+      local ready = true
       for _, dep in ipairs(s.dependsOn or {}) do
-        if not batch_ids[dep] and redis.call('EXISTS', k_job(P, dep)) == 0 then
-          return nil, {-3, dep}
+        if new_ids[dep] then
+          ready = false
+        else
+          local st = redis.call('HGET', k_job(P, dep), 'status')
+          if not st then return nil, {-3, dep} end
+          if st ~= 'completed' then ready = false end
         end
       end
-      per_queue[s.queue] = (per_queue[s.queue] or 0) + 1
+      if ready then per_queue[s.queue] = (per_queue[s.queue] or 0) + 1 end
+      new_ids[s.id] = true
     end
-    batch_ids[s.id] = true
   end
   for queue, n in pairs(per_queue) do
     local held = redis.call('ZCARD', k_state(P, queue, 'waiting'))

@@ -1,0 +1,170 @@
+"""Live events and job logs: ``GET /events`` streams every transition of a job as Server-Sent Events in
+the order it happened (read here with aiohttp, as a browser's EventSource would), and ``GET
+/jobs/:id/logs`` returns the lines a processor wrote, capped at the newest 1000. Failures show the
+transitions or lines received against those expected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+
+from support.waiting import wait_state
+
+pytestmark = pytest.mark.timeout(60)
+TERMINAL = {"completed", "failed", "cancelled", "removed"}
+
+
+class Sse:
+    """One open ``/events`` response; ``next()`` returns the next event's fields, skipping comments."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+
+    async def next(self, timeout: float = 10.0) -> dict[str, Any]:
+        event: dict[str, Any] = {}
+        async with asyncio.timeout(timeout):
+            while True:
+                line = (await self.response.content.readline()).decode().rstrip("\n")
+                if line == "" and event:
+                    return event
+                if line.startswith("data: "):
+                    event["data"] = json.loads(line[6:])
+                elif line.startswith(("id: ", "event: ")):
+                    name, _, value = line.partition(": ")
+                    event[name] = value
+
+    async def until_terminal(self, job_ids: set[str]) -> list[dict[str, Any]]:
+        """Events until each of ``job_ids`` reached a final state."""
+        seen, pending = [], set(job_ids)
+        while pending:
+            event = await self.next()
+            seen.append(event)
+            if event["data"]["to"] in TERMINAL:
+                pending.discard(event["data"]["job"])
+        return seen
+
+
+async def open_events(api: Any, query: str, headers: dict[str, str] | None = None) -> Sse:
+    response = await api.session.get(f"{api.base}/events?{query}", headers=headers)
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+    # Every stream position is fixed before this line: from here on nothing is missed.
+    assert await response.content.readline() == b": connected\n"
+    return Sse(response)
+
+
+async def test_sse_delivers_a_jobs_transitions_in_order(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
+    spawn("jobs-worker")
+    sse = await open_events(api, "queue=default&jobId=sse-1")
+    try:
+        await api.schedule(
+            {"type": "sleep", "payload": {"ms": 200, "steps": 2}, "options": {"jobId": "sse-1"}}
+        )
+        await api.schedule({"type": "echo", "options": {"queue": "default"}})  # filtered out
+        got = await sse.until_terminal({"sse-1"})
+    finally:
+        sse.response.close()
+    data = [event["data"] for event in got]
+    assert [(d["from"], d["to"]) for d in data] == [
+        ("", "waiting"),
+        ("waiting", "active"),
+        ("active", "active"),
+        ("active", "active"),
+        ("active", "completed"),
+    ]
+    assert [d.get("progress") for d in data[2:4]] == ["50", "100"]
+    assert {d["job"] for d in data} == {"sse-1"} and {d["queue"] for d in data} == {"default"}
+    assert data[0]["type"] == "sleep" and all(d["attempt"] == "1" for d in data[1:])
+    assert [int(d["at"]) for d in data] == sorted(int(d["at"]) for d in data)
+    assert {event["event"] for event in got} == {"job"}
+    ids = [tuple(map(int, event["id"].split("-"))) for event in got]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+async def test_sse_over_all_queues_with_retries(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
+    spawn("jobs-worker", JOBS_CONCURRENCY="4")
+    sse = await open_events(api, "")
+    try:
+        jobs = [
+            {"type": "fail", "payload": {"times": 1}, "options": {"jobId": "r", "queue": "low-priority"}},
+            {"type": "echo", "options": {"jobId": "e", "queue": "high-priority"}},
+            {"type": "echo", "options": {"jobId": "s", "queue": "scheduled", "dependsOn": ["e"]}},
+        ]
+        for job in jobs:
+            job["options"]["retry"] = {"attempts": 2, "delay": 0}
+        assert (await api.call("POST", "/schedule/bulk", json={"jobs": jobs}))[0] == 201
+        got = [event["data"] for event in await sse.until_terminal({"r", "e", "s"})]
+    finally:
+        sse.response.close()
+
+    def path(job_id: str) -> list[str]:
+        return [d["to"] for d in got if d["job"] == job_id]
+
+    assert path("r") == ["waiting", "active", "waiting", "active", "completed"]
+    assert path("e") == ["waiting", "active", "completed"]
+    assert path("s") == ["blocked", "waiting", "active", "completed"]
+    retried = next(d for d in got if d["job"] == "r" and d["from"] == "active" and d["to"] == "waiting")
+    assert retried["error"] == "ValueError: boom" and retried["attempt"] == "1"
+
+
+async def test_sse_resumes_after_last_event_id(api: Any, redis: Any, prefix: str) -> None:
+    sse = await open_events(api, "queue=default")
+    try:
+        await api.schedule({"type": "x", "options": {"jobId": "first"}})
+        first = await sse.next()
+    finally:
+        sse.response.close()
+    assert first["data"]["job"] == "first"
+    await api.schedule({"type": "x", "options": {"jobId": "second"}})
+    again = await open_events(api, "queue=default", headers={"Last-Event-ID": first["id"]})
+    try:
+        assert (await again.next())["data"]["job"] == "second"
+    finally:
+        again.response.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "status", "named"),
+    [
+        ("queue=nope", {}, 404, "nope"),
+        ("queue=default&colour=red", {}, 400, "colour"),
+        ("queue=default", {"Last-Event-ID": "yesterday"}, 400, "Last-Event-ID"),
+    ],
+)
+async def test_sse_bad_input(api: Any, query: str, headers: dict[str, str], status: int, named: str) -> None:
+    got, reply, _ = await api.call("GET", f"/events?{query}", headers=headers)
+    assert got == status and named in reply["error"]["message"]
+
+
+async def test_logs_are_capped_at_the_newest_1000(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
+    spawn("jobs-worker")
+    made = await api.schedule({"type": "logger", "payload": {"lines": 1005}})
+    await wait_state(redis, prefix, made["jobId"], {"completed"}, timeout=30)
+    status, body, _ = await api.call("GET", f"/jobs/{made['jobId']}/logs")
+    assert status == 200 and body["jobId"] == made["jobId"] and body["count"] == 1000
+    assert body["logs"][0]["message"] == "line 5" and body["logs"][-1]["message"] == "line 1004"
+    assert body["logs"][-1]["index"] == 1004 and body["logs"][-1]["attempt"] == 1
+    assert isinstance(body["logs"][0]["at"], int)
+
+
+async def test_logs_of_every_try_and_of_a_job_without_any(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
+    spawn("jobs-worker")
+    made = await api.schedule({"type": "log-fail-once", "options": {"retry": {"attempts": 2, "delay": 0}}})
+    await wait_state(redis, prefix, made["jobId"], {"completed"})
+    body = (await api.call("GET", f"/jobs/{made['jobId']}/logs"))[1]
+    assert [(line["attempt"], line["message"]) for line in body["logs"]] == [(1, "try 1"), (2, "try 2")]
+    quiet = await api.schedule({"type": "x", "options": {"delay": 60_000}})
+    assert (await api.call("GET", f"/jobs/{quiet['jobId']}/logs"))[1] == {
+        "jobId": quiet["jobId"],
+        "logs": [],
+        "count": 0,
+    }
+    assert (await api.call("GET", "/jobs/ghost/logs"))[0] == 404
