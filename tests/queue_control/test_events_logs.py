@@ -80,7 +80,7 @@ async def test_sse_delivers_a_jobs_transitions_in_order(
     ]
     assert [d.get("progress") for d in data[2:4]] == ["50", "100"]
     assert {d["job"] for d in data} == {"sse-1"} and {d["queue"] for d in data} == {"default"}
-    assert data[0]["type"] == "sleep" and all(d["attempt"] == "1" for d in data[1:])
+    assert data[0]["type"] == "sleep" and [d["attempt"] for d in data] == ["0", "1", "1", "1", "1"]
     assert [int(d["at"]) for d in data] == sorted(int(d["at"]) for d in data)
     assert {event["event"] for event in got} == {"job"}
     ids = [tuple(map(int, event["id"].split("-"))) for event in got]
@@ -111,6 +111,8 @@ async def test_sse_over_all_queues_with_retries(api: Any, spawn: Any, redis: Any
     assert path("s") == ["blocked", "waiting", "active", "completed"]
     retried = next(d for d in got if d["job"] == "r" and d["from"] == "active" and d["to"] == "waiting")
     assert retried["error"] == "ValueError: boom" and retried["attempt"] == "1"
+    assert [d["attempt"] for d in got if d["job"] == "r"] == ["0", "1", "1", "2", "2"]
+    assert all("attempt" in d and d["at"].isdigit() for d in got)
 
 
 async def test_sse_resumes_after_last_event_id(api: Any, redis: Any, prefix: str) -> None:

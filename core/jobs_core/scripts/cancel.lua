@@ -17,7 +17,7 @@
 --!include lib/retention.lua
 
 local id = ARGV[3]
-local f = redis.call('HMGET', k_job(P, id), 'status', 'queue')
+local f = redis.call('HMGET', k_job(P, id), 'status', 'queue', 'attempt')
 local status, queue = f[1], f[2]
 if not status then return {-1} end
 if status == 'completed' or status == 'failed' or status == 'cancelled' then return {-2, status} end
@@ -33,7 +33,7 @@ end
 redis.call('HSET', k_job(P, id), 'finishedAt', NOW, 'error', 'cancelled')
 set_state(P, id, queue, status, 'cancelled', NOW)
 count(P, queue, 'cancelled', 1, NOW)
-emit(P, queue, id, status, 'cancelled', NOW)
+emit(P, queue, id, status, 'cancelled', NOW, {'attempt', f[3]})
 local keep, max_age = tonumber(ARGV[5]), tonumber(ARGV[6])
 for q, _ in pairs(fail_dependents(P, id, 'cancelled', NOW)) do
   trim_state(P, q, 'failed', keep, max_age, NOW)

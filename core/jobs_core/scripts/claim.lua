@@ -28,10 +28,10 @@ local FIELDS = {'status', 'type', 'payload', 'attempt', 'maxAttempts', 'timeout'
 local function promote_due(queue)
   local due = redis.call('ZRANGEBYSCORE', k_state(P, queue, 'delayed'), '-inf', NOW, 'LIMIT', 0, 500)
   for _, id in ipairs(due) do
-    local f = redis.call('HMGET', k_job(P, id), 'status', 'priority')
+    local f = redis.call('HMGET', k_job(P, id), 'status', 'priority', 'attempt')
     if f[1] == 'delayed' then
       make_ready(P, id, queue, f[2], 'delayed', NOW)
-      emit(P, queue, id, 'delayed', 'waiting', NOW)
+      emit(P, queue, id, 'delayed', 'waiting', NOW, {'attempt', f[3]})
     else
       redis.call('ZREM', k_state(P, queue, 'delayed'), id)
     end
@@ -49,7 +49,7 @@ local function too_many_stalls(id, queue, f)
   set_state(P, id, queue, 'active', 'failed', NOW)
   count(P, queue, 'failed', 1, NOW)
   count(P, queue, 'failed:' .. f[2], 1, NOW)
-  emit(P, queue, id, 'active', 'failed', NOW, {'error', msg})
+  emit(P, queue, id, 'active', 'failed', NOW, {'attempt', f[4], 'error', msg})
   fail_dependents(P, id, 'failed', NOW)
   return true
 end

@@ -20,10 +20,10 @@ if ARGV[4] == '1' then states[2] = 'delayed' end
 local removed, touched = 0, {}
 for _, state in ipairs(states) do
   for _, id in ipairs(redis.call('ZRANGE', k_state(P, queue, state), 0, -1)) do
-    local f = redis.call('HMGET', k_job(P, id), 'status', 'type')
+    local f = redis.call('HMGET', k_job(P, id), 'status', 'type', 'attempt')
     if f[1] == state then
       redis.call('ZREM', k_ready(P, queue), id)
-      emit(P, queue, id, state, 'removed', NOW)
+      emit(P, queue, id, state, 'removed', NOW, {'attempt', f[3]})
       for q, _ in pairs(fail_dependents(P, id, 'removed', NOW)) do touched[q] = true end
       delete_job(P, id, queue, state, f[2])
       removed = removed + 1

@@ -11,11 +11,11 @@
 --!include lib/states.lua
 
 local id = ARGV[3]
-local f = redis.call('HMGET', k_job(P, id), 'status', 'queue', 'priority')
+local f = redis.call('HMGET', k_job(P, id), 'status', 'queue', 'priority', 'attempt')
 local status, queue, priority = f[1], f[2], f[3]
 if not status then return {-1} end
 if status ~= 'delayed' then return {-2, status} end
 redis.call('HSET', k_job(P, id), 'runAt', NOW)
 make_ready(P, id, queue, priority, 'delayed', NOW)
-emit(P, queue, id, 'delayed', 'waiting', NOW)
+emit(P, queue, id, 'delayed', 'waiting', NOW, {'attempt', f[4]})
 return {1, 'waiting'}

@@ -19,7 +19,7 @@ for i = 3, #ARGV, 2 do
     redis.call('DEL', k_lease(P, id))
     redis.call('HSET', k_job(P, id), 'attempt', math.max(tonumber(f[2]) - 1, 0))
     set_state(P, id, f[1], 'active', 'waiting', NOW)
-    emit(P, f[1], id, 'active', 'waiting', NOW)
+    emit(P, f[1], id, 'active', 'waiting', NOW, {'attempt', f[2]})
     local wk = k_wake(P, f[1])
     if redis.call('LLEN', wk) < 16 then redis.call('LPUSH', wk, '1') end
     n = n + 1

@@ -10,7 +10,7 @@ local function release_dependents(P, parent, now)
       local f = redis.call('HMGET', k_job(P, child), 'status', 'queue', 'priority', 'runAt')
       if f[1] == 'blocked' then
         local state = schedule(P, child, f[2], f[3], 'blocked', tonumber(f[4]) or 0, now)
-        emit(P, f[2], child, 'blocked', state, now)
+        emit(P, f[2], child, 'blocked', state, now, {'attempt', '0'})
       end
     end
   end
@@ -28,7 +28,7 @@ local function fail_dependents(P, parent, reason, now)
         redis.call('HSET', k_job(P, child), 'error', msg, 'finishedAt', now)
         set_state(P, child, f[2], 'blocked', 'failed', now)
         count(P, f[2], 'failed', 1, now)
-        emit(P, f[2], child, 'blocked', 'failed', now, {'error', msg})
+        emit(P, f[2], child, 'blocked', 'failed', now, {'attempt', '0', 'error', msg})
         stack[#stack + 1] = {child, 'failed'}
         touched[f[2]] = true
       end

@@ -84,6 +84,6 @@ local function create_job(P, s, now)
   else
     state = schedule(P, s.id, s.queue, s.priority, nil, run_at, now)
   end
-  emit(P, s.queue, s.id, '', state, now, {'type', s.type})
+  emit(P, s.queue, s.id, '', state, now, {'attempt', '0', 'type', s.type})
   return state
 end

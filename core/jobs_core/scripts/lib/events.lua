@@ -1,4 +1,7 @@
 -- Event stream and counters. EVENTS_MAXLEN is a global the loader prepends from settings via ARGV.
+-- A job event has job, from ('' when created), to, at (Redis ms) and attempt (the try it concerns;
+-- tries made so far outside a try), plus progress, error or type where they apply. A queue event
+-- (pause, resume) has job ''.
 local function emit(P, queue, id, from, to, now, extra)
   local args = {k_events(P, queue), 'MAXLEN', '~', EVENTS_MAXLEN, '*',
                 'job', id, 'from', from, 'to', to, 'at', tostring(now)}

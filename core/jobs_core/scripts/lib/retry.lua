@@ -23,6 +23,6 @@ local function retry_one(P, id, queue, priority, status, deps_json, now)
     make_ready(P, id, queue, priority, status, now)
     state = 'waiting'
   end
-  emit(P, queue, id, status, state, now)
+  emit(P, queue, id, status, state, now, {'attempt', '0'})
   return state
 end
