@@ -194,5 +194,9 @@ class JobsWorker(Worker):
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         await self.finisher.drain()
         await self.background.stop()
-        await super().close()
+        try:
+            await super().close()  # arq deletes its health key first: that fails while Redis is down
+        except CONNECTION_ERRORS as err:
+            log.warning("redis_unreachable_at_close", error=str(err))
+            await self.pool.close(close_connection_pool=True)
         log.info("worker_stopped", worker_id=self.worker_id)
