@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import aiohttp
@@ -170,3 +171,18 @@ async def test_logs_of_every_try_and_of_a_job_without_any(
         "count": 0,
     }
     assert (await api.call("GET", "/jobs/ghost/logs"))[0] == 404
+
+
+async def test_open_streams_end_cleanly_when_the_api_stops(spawn: Any) -> None:
+    from support.api import ApiClient
+
+    proc = spawn("jobs-api", JOBS_SHUTDOWN_GRACE="20")
+    client = ApiClient(int(proc.wait_for("service_ready")["port"]))
+    try:
+        sse = await open_events(client, "queue=default")
+        started = time.monotonic()
+        assert proc.stop(timeout=15) == 0
+        assert time.monotonic() - started < 3, "an open stream must not hold the shutdown grace period"
+        assert await asyncio.wait_for(sse.response.content.read(), 5) == b"\n"  # a clean end, no error
+    finally:
+        await client.close()

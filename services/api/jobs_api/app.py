@@ -118,4 +118,5 @@ def create_app(settings: ApiSettings) -> web.Application:
     app.cleanup_ctx.append(metrics.cluster_context)
     app.cleanup_ctx.append(health.readiness_checker)
     app.add_routes(routes(settings.metrics_enabled))
+    events.setup(app)  # open SSE streams end at shutdown instead of holding it for the grace period
     return app

@@ -6,13 +6,17 @@ never holds a connection that handlers need). A comment line every 15 s keeps pr
 Where each stream stands is read before the ``: connected`` line is sent, so a client that waits for
 that line and then schedules a job sees every event of it. Bad input (unknown queue, a malformed
 ``Last-Event-ID``) and an unreachable Redis are answered before the stream starts (404, 400, 503);
-once it runs, a lost client or Redis ends it quietly.
+once it runs, a lost client or Redis ends it quietly. On shutdown (``setup`` registers the hook) every
+stream ends at once and cleanly, so that clients reconnect elsewhere with ``Last-Event-ID`` and the
+process does not wait out its grace period for streams that never end by themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -26,6 +30,17 @@ from jobs_core.redis_conn import CONNECTION_ERRORS, connect, unavailable_as_erro
 
 KEEPALIVE_MS = 15_000
 STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+STOPPING = web.AppKey("events_stopping", asyncio.Event)
+
+
+def setup(app: web.Application) -> None:
+    """Ends the open streams when the application shuts down (called by ``create_app``)."""
+
+    async def stop_streams(app: web.Application) -> None:
+        app[STOPPING].set()
+
+    app[STOPPING] = asyncio.Event()
+    app.on_shutdown.append(stop_streams)
 
 
 async def _positions(client: Redis, streams: list[str], last: str | None) -> dict[str, str]:
@@ -63,7 +78,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         )
         await response.prepare(request)
         await response.write(b": connected\n\n")
-        await _relay(client, response, cursors, names, query.jobId)
+        await _relay(client, response, cursors, names, job_id=query.jobId, stopping=request.app[STOPPING])
     finally:
         await client.aclose()
     return response
@@ -74,12 +89,20 @@ async def _relay(
     response: web.StreamResponse,
     cursors: dict[str, str],
     names: dict[str, str],
+    *,
     job_id: str | None,
+    stopping: asyncio.Event,
 ) -> None:
-    """Copies stream entries to the client until it goes away or Redis does."""
+    """Copies stream entries to the client until it goes away, Redis does, or the process stops."""
+    stop = asyncio.ensure_future(stopping.wait())
+    read: asyncio.Future[Any] = stop  # replaced by the first read
     try:
         while True:
-            replies = await client.xread(cursors, block=KEEPALIVE_MS, count=500)  # type: ignore[arg-type]
+            read = asyncio.ensure_future(client.xread(cursors, block=KEEPALIVE_MS, count=500))  # type: ignore[arg-type]
+            await asyncio.wait((read, stop), return_when=asyncio.FIRST_COMPLETED)
+            if not read.done():  # shutting down: the read is cancelled below, the client closed after
+                return
+            replies = read.result()
             if not replies:
                 await response.write(b": keep-alive\n\n")
                 continue
@@ -92,3 +115,6 @@ async def _relay(
                     await response.write(f"id: {entry_id}\nevent: job\ndata: {data}\n\n".encode())
     except (ConnectionResetError, *CONNECTION_ERRORS):
         pass
+    finally:
+        read.cancel()
+        stop.cancel()
