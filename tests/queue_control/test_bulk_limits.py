@@ -6,6 +6,7 @@ process holds at once. Failures name the job stored against the rules, or the ov
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -131,3 +132,23 @@ async def test_max_jobs_per_worker_caps_jobs_held_at_once(
         running += change
         peak = max(peak, running)
     assert peak == 3, timeline
+
+
+async def test_cap_holds_with_two_api_processes_racing(spawn: Any, redis: Any, prefix: str) -> None:
+    """The cap is checked inside the enqueue script, so concurrent adds through several api processes
+    can never take a queue past it."""
+    clients = []
+    for _ in range(2):
+        proc = spawn("jobs-api", JOBS_MAX_JOBS_PER_QUEUE="50")
+        clients.append(ApiClient(int(proc.wait_for("service_ready")["port"])))
+    try:
+        calls = [clients[i % 2].call("POST", "/schedule", json={"type": "x"}) for i in range(200)]
+        statuses = [status for status, _, _ in await asyncio.gather(*calls)]
+        paused = await clients[1].call("POST", "/queues/default/pause")
+        seen = await clients[0].call("GET", "/queues/default")
+    finally:
+        for client in clients:
+            await client.close()
+    assert statuses.count(201) == 50 and statuses.count(429) == 150
+    assert len(await job_keys(redis, prefix)) == 50
+    assert paused[0] == 200 and seen[1]["isPaused"] and seen[1]["counts"]["paused"] == 50
