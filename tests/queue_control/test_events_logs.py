@@ -186,3 +186,17 @@ async def test_open_streams_end_cleanly_when_the_api_stops(spawn: Any) -> None:
         assert await asyncio.wait_for(sse.response.content.read(), 5) == b"\n"  # a clean end, no error
     finally:
         await client.close()
+
+
+async def test_a_huge_log_line_is_cut_to_a_bounded_size(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
+    spawn("jobs-worker")
+    made = await api.schedule({"type": "big-log"})
+    await wait_state(redis, prefix, made["jobId"], {"completed"})
+    big, small = (await api.call("GET", f"/jobs/{made['jobId']}/logs"))[1]["logs"]
+    # Cut at 8192 bytes on a character boundary: "x" and 4095 two-byte characters; other fields dropped.
+    assert big["message"] == "x" + "é" * 4095 and big["truncated"] is True and "detail" not in big
+    assert big["attempt"] == 1 and isinstance(big["at"], int)
+    assert small == {"at": small["at"], "attempt": 1, "message": "small", "n": 1}
+    assert await redis.memory_usage(f"{prefix}:job:{made['jobId']}:logs") < 20_000

@@ -111,3 +111,11 @@ async def log_fail_once(job: Job) -> str:
     if job.attempt == 1:
         raise ValueError("first try fails")
     return "logged twice"
+
+
+@register_job_processor("big-log")
+async def big_log(job: Job) -> str:
+    """One log line far over the per-line limit (multi-byte characters), then a normal one."""
+    await job.log("x" + "é" * 10_000, detail="y" * 100)
+    await job.log("small", n=1)
+    return "done"

@@ -1,15 +1,38 @@
 --[[ append_log: keep a line written by job.log(), capped to the newest lines.
   KEYS: none (derived from the prefix).
-  ARGV[1] prefix, ARGV[2] events maxlen (unused), ARGV[3] id, ARGV[4] token, ARGV[5] line (JSON text),
-  ARGV[6] cap.
+  ARGV[1] prefix, ARGV[2] events maxlen (unused), ARGV[3] id, ARGV[4] token, ARGV[5] line (JSON text:
+  at, attempt, message and the caller's fields), ARGV[6] cap (lines kept per job).
+  A line longer than MAX_LINE bytes is kept as {at, attempt, message cut to MAX_MESSAGE bytes,
+  truncated: true}, without the other fields, so that the cap bounds memory, not only the line count.
   Returns 1 when kept, 0 when the try is fenced.
 ]]
 --!include lib/prologue.lua
 --!include lib/keys.lua
 --!include lib/finish.lua
 
-local id, token = ARGV[3], ARGV[4]
+local MAX_LINE, MAX_MESSAGE = 16384, 8192
+
+-- The first n bytes of s, shortened to end on a whole UTF-8 character (readers decode strictly).
+local function cut(s, n)
+  if #s <= n then return s end
+  local b = string.byte(s, n + 1)
+  while n > 0 and b >= 128 and b < 192 do
+    n = n - 1
+    b = string.byte(s, n + 1)
+  end
+  return string.sub(s, 1, n)
+end
+
+local id, token, line = ARGV[3], ARGV[4], ARGV[5]
 if not owns_try(P, id, token) then return 0 end
-redis.call('RPUSH', k_logs(P, id), ARGV[5])
+if #line > MAX_LINE then
+  local ok, parsed = pcall(cjson.decode, line)
+  if not ok or type(parsed) ~= 'table' then parsed = {} end
+  local message = parsed.message
+  if type(message) ~= 'string' then message = line end
+  line = cjson.encode({at = tonumber(parsed.at) or NOW, attempt = parsed.attempt,
+                       message = cut(message, MAX_MESSAGE), truncated = true})
+end
+redis.call('RPUSH', k_logs(P, id), line)
 redis.call('LTRIM', k_logs(P, id), -tonumber(ARGV[6]), -1)
 return 1
