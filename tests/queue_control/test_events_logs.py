@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from queue_control.qc_helpers import events
 from support.waiting import wait_state
 
 pytestmark = pytest.mark.timeout(60)
@@ -200,3 +201,16 @@ async def test_a_huge_log_line_is_cut_to_a_bounded_size(
     assert big["attempt"] == 1 and isinstance(big["at"], int)
     assert small == {"at": small["at"], "attempt": 1, "message": "small", "n": 1}
     assert await redis.memory_usage(f"{prefix}:job:{made['jobId']}:logs") < 20_000
+
+
+async def test_a_huge_error_is_bounded_in_the_record_and_the_stream(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
+    spawn("jobs-worker")
+    made = await api.schedule({"type": "huge-error"})
+    await wait_state(redis, prefix, made["jobId"], {"failed"})
+    job = await api.job(made["jobId"])
+    assert job["error"] == "UnrecoverableError: " + "é" * 4086  # 8192 bytes
+    assert job["errors"][0]["error"] == job["error"]
+    [failed] = [e for e in await events(redis, prefix, "default") if e["to"] == "failed"]
+    assert len(failed["error"].encode()) <= 2048 and failed["error"].startswith("UnrecoverableError: é")

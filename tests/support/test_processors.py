@@ -119,3 +119,9 @@ async def big_log(job: Job) -> str:
     await job.log("x" + "é" * 10_000, detail="y" * 100)
     await job.log("small", n=1)
     return "done"
+
+
+@register_job_processor("huge-error")
+async def huge_error(job: Job) -> None:
+    """Fails with a message of about 100 kB (multi-byte characters), like an HTTP body in an error."""
+    raise UnrecoverableError("é" * 50_000)

@@ -12,17 +12,6 @@
 
 local MAX_LINE, MAX_MESSAGE = 16384, 8192
 
--- The first n bytes of s, shortened to end on a whole UTF-8 character (readers decode strictly).
-local function cut(s, n)
-  if #s <= n then return s end
-  local b = string.byte(s, n + 1)
-  while n > 0 and b >= 128 and b < 192 do
-    n = n - 1
-    b = string.byte(s, n + 1)
-  end
-  return string.sub(s, 1, n)
-end
-
 local id, token, line = ARGV[3], ARGV[4], ARGV[5]
 if not owns_try(P, id, token) then return 0 end
 if #line > MAX_LINE then

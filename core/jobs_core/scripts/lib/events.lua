@@ -1,12 +1,18 @@
 -- Event stream and counters. EVENTS_MAXLEN is a global the loader prepends from settings via ARGV.
 -- A job event has job, from ('' when created), to, at (Redis ms) and attempt (the try it concerns;
 -- tries made so far outside a try), plus progress, error or type where they apply. A queue event
--- (pause, resume) has job ''.
+-- (pause, resume) has job ''. A value longer than EVENT_VALUE_MAX bytes (an error message) is cut,
+-- so that the capped stream is bounded in bytes too; the job record keeps the longer text.
+local EVENT_VALUE_MAX = 2048
 local function emit(P, queue, id, from, to, now, extra)
   local args = {k_events(P, queue), 'MAXLEN', '~', EVENTS_MAXLEN, '*',
                 'job', id, 'from', from, 'to', to, 'at', tostring(now)}
   if extra then
-    for i = 1, #extra do args[#args + 1] = extra[i] end
+    for i = 1, #extra do
+      local v = extra[i]
+      if type(v) == 'string' and #v > EVENT_VALUE_MAX then v = cut(v, EVENT_VALUE_MAX) end
+      args[#args + 1] = v
+    end
   end
   redis.call('XADD', unpack(args))
 end

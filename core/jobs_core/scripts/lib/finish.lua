@@ -10,7 +10,10 @@ local function end_try(P, id, queue)
   redis.call('DEL', k_lease(P, id))
 end
 
+-- The error text of a try is kept up to ERROR_MAX bytes (the worker bounds the stack itself).
+local ERROR_MAX = 8192
 local function record_error(P, id, attempt, err, stack, now)
+  err = cut(err, ERROR_MAX)
   redis.call('HSET', k_job(P, id), 'error', err, 'stack', stack)
   local ek = k_errors(P, id)
   redis.call('LPUSH', ek, cjson.encode({attempt = attempt, error = err, stack = stack, at = now}))
