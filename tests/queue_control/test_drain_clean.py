@@ -17,17 +17,23 @@ pytestmark = pytest.mark.timeout(60)
 KEEP = {"JOBS_KEEP_COMPLETED": "100000", "JOBS_KEEP_FAILED": "100000"}
 
 
-async def test_drain_while_workers_run(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
-    key = f"{prefix}:trace"
-    spawn("jobs-worker", JOBS_CONCURRENCY="2", **KEEP)
+async def occupy(api: Any, redis: Any, key: str, slots: int) -> list[dict[str, Any]]:
+    """Starts ``slots`` 800 ms jobs and returns once all of them run (the worker's slots are full)."""
     running = [
         await api.schedule(
             {"type": "sleep", "payload": {"key": key, "ms": 800}, "options": {"queue": "default"}}
         )
-        for _ in range(2)
+        for _ in range(slots)
     ]
-    await wait_step(redis, key, "start")
-    await wait_step(redis, key, "start")
+    for _ in running:
+        await wait_step(redis, key, "start")
+    return running
+
+
+async def test_drain_while_workers_run(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
+    key = f"{prefix}:trace"
+    spawn("jobs-worker", JOBS_CONCURRENCY="2", **KEEP)
+    running = await occupy(api, redis, key, 2)
     # Both slots are busy for 800 ms: these wait.
     waiting = [await api.schedule({"type": "echo", "payload": {"key": key}}) for _ in range(10)]
     delayed = [await api.schedule({"type": "echo", "payload": {"key": key}, "options": {"delay": 60_000}})]

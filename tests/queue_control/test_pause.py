@@ -47,6 +47,19 @@ async def test_pause_is_visible_and_holds_new_jobs(api: Any, spawn: Any, redis: 
     assert marks == [("running", "paused"), ("paused", "running")]
 
 
+def mixed_sleep_jobs(key: str, n: int) -> list[dict[str, Any]]:
+    """n 300 ms jobs of mixed priorities; the id carries the priority (``j07-high``)."""
+    cycle = ["low", "normal", "high", "critical", "normal"]
+    return [
+        {
+            "type": "sleep",
+            "payload": {"key": key, "ms": 300},
+            "options": {"queue": "default", "priority": cycle[i % 5], "jobId": f"j{i:02d}-{cycle[i % 5]}"},
+        }
+        for i in range(n)
+    ]
+
+
 async def test_pause_with_four_busy_workers(api: Any, spawn: Any, redis: Any, prefix: str) -> None:
     key = f"{prefix}:trace"
     workers = [
@@ -55,15 +68,7 @@ async def test_pause_with_four_busy_workers(api: Any, spawn: Any, redis: Any, pr
     ]
     for worker in workers:
         worker.wait_for("service_ready", timeout=30)
-    cycle = ["low", "normal", "high", "critical", "normal"]
-    jobs = [
-        {
-            "type": "sleep",
-            "payload": {"key": key, "ms": 300},
-            "options": {"queue": "default", "priority": cycle[i % 5], "jobId": f"j{i:02d}-{cycle[i % 5]}"},
-        }
-        for i in range(40)
-    ]
+    jobs = mixed_sleep_jobs(key, 40)
     assert (await bulk(api, jobs))[0] == 201
     for _ in range(8):  # every slot of the four workers is busy
         await wait_step(redis, key, "start")
