@@ -3,14 +3,13 @@ calling probes, and waiting for a condition by asking the process again (never b
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+
+from support.waiting import wait_until
 
 TIMEOUT = aiohttp.ClientTimeout(total=3)
 
@@ -60,18 +59,6 @@ async def probe(port: int, path: str) -> tuple[int, dict[str, Any]]:
         http.get(f"http://127.0.0.1:{port}{path}") as r,
     ):
         return r.status, await r.json(content_type=None)
-
-
-async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float, what: str) -> Any:
-    """Asks ``check`` until it returns something truthy; the deadline makes the test fail, not hang."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def probe_is(port: int, path: str, status: int, timeout: float = 10.0) -> dict[str, Any]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -14,20 +11,9 @@ from jobs_core.schedules import Schedule, ScheduleStore
 from jobs_core.settings import CoreSettings
 from jobs_core.store import JobStore
 from support.processes import Service
+from support.waiting import wait_until
 
 EVERY_SECOND = "* * * * * *"
-
-
-async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float, what: str) -> Any:
-    """Polls ``check`` until it returns something truthy; the deadline makes the test fail, not hang."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 class Cluster:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -45,3 +47,16 @@ async def wait_step(redis: Redis, key: str, step: str = "start", timeout: float 
     if reply is None:
         raise TimeoutError(f"no {step!r} reported under {key}")
     return str(reply[1])
+
+
+async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float, what: str) -> Any:
+    """Asks ``check`` until it returns something truthy; the deadline makes the test fail, not hang.
+    For states no event announces (HTTP probes, counters): short polls with a deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
