@@ -97,15 +97,18 @@ class JobStore:
         if job_type:
             return await self._list_by_type(queues, states, job_type, limit, offset)
         zsets = [self.keys.state(q, s) for q in queues for s in states]
+        # One set (one queue, one state) is read at the offset directly: deep pages stay cheap. Several
+        # sets are merged, which needs offset + limit entries of each.
+        start = offset if len(zsets) == 1 else 0
         async with unavailable_as_error():
             pipe = self.redis.pipeline(transaction=False)
             for key in zsets:
                 pipe.zcard(key)
-                pipe.zrange(key, 0, offset + limit - 1, desc=True, withscores=True)
+                pipe.zrange(key, start, offset + limit - 1, desc=True, withscores=True)
             replies = await pipe.execute()
         total = sum(replies[0::2])
         merged = heapq.merge(*replies[1::2], key=lambda pair: -pair[1])
-        ids = [job_id for job_id, _ in merged][offset : offset + limit]
+        ids = [job_id for job_id, _ in merged][offset - start : offset - start + limit]
         return await self.records(ids), total
 
     async def _list_by_type(
