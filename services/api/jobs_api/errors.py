@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from jobs_core.errors import InvalidInput, JobsError, QueueFull
 from jobs_core.logging import get_logger
 
 log = get_logger("jobs_api")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> web.Response:
@@ -39,6 +40,14 @@ def invalid(err: ValidationError, prefix: str = "") -> InvalidInput:
     details = field_errors(err, prefix)
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     return InvalidInput(summary, details)
+
+
+def validated(model: type[M], data: Any, where: str = "") -> M:
+    """``model`` built from ``data``, or InvalidInput naming each bad field (prefixed by ``where``)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise invalid(err, where) from None
 
 
 async def read_json(request: web.Request, *, required: bool = True) -> Any:

@@ -19,11 +19,10 @@ import re
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from jobs_api.context import QUEUES, SETTINGS, STORE
-from jobs_api.errors import invalid
+from jobs_api.errors import validated
 from jobs_api.schemas import EventsQuery
 from jobs_core.errors import InvalidInput
 from jobs_core.redis_conn import CONNECTION_ERRORS, connect, unavailable_as_error
@@ -59,10 +58,7 @@ async def _positions(client: Redis, streams: list[str], last: str | None) -> dic
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    try:
-        query = EventsQuery.model_validate(dict(request.query))
-    except ValidationError as err:
-        raise invalid(err) from None
+    query = validated(EventsQuery, dict(request.query))
     queues = [request.app[QUEUES].check(query.queue)] if query.queue else request.app[QUEUES].names
     last = request.headers.get("Last-Event-ID") if query.queue else None
     if last is not None and not STREAM_ID.match(last):

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from jobs_api.context import QUEUES, SETTINGS, STORE
-from jobs_api.errors import invalid, read_json
+from jobs_api.errors import read_json, validated
 from jobs_api.schemas import BulkRequest, ListQuery
 from jobs_core.errors import InvalidInput, NotFound, PayloadTooLarge
 from jobs_core.model import JobRequest, State, build_spec
@@ -34,11 +33,7 @@ def _scheduled(item: Enqueued) -> dict[str, Any]:
 def _spec(request: web.Request, body: Any, where: str = "") -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput(f"{where or 'body'}: must be a JSON object")
-    try:
-        job = JobRequest.model_validate(body)
-    except ValidationError as err:
-        raise invalid(err, where) from None
-    return build_spec(job, request.app[SETTINGS])
+    return build_spec(validated(JobRequest, body, where), request.app[SETTINGS])
 
 
 async def schedule(request: web.Request) -> web.Response:
@@ -56,10 +51,7 @@ async def schedule(request: web.Request) -> web.Response:
 async def schedule_bulk(request: web.Request) -> web.Response:
     """POST /schedule/bulk: up to JOBS_MAX_BULK_JOBS jobs, all stored or none."""
     body = await read_json(request)
-    try:
-        bulk = BulkRequest.model_validate(body)
-    except ValidationError as err:
-        raise invalid(err) from None
+    bulk = validated(BulkRequest, body)
     limit = request.app[SETTINGS].max_bulk_jobs
     if len(bulk.jobs) > limit:
         raise PayloadTooLarge(f"jobs: at most {limit} jobs per bulk request (JOBS_MAX_BULK_JOBS)")
@@ -87,10 +79,7 @@ async def get_job(request: web.Request) -> web.Response:
 
 async def list_jobs(request: web.Request) -> web.Response:
     """GET /jobs?queue=&status=&type=&limit=&offset=: newest first, with the total."""
-    try:
-        query = ListQuery.model_validate(dict(request.query))
-    except ValidationError as err:
-        raise invalid(err) from None
+    query = validated(ListQuery, dict(request.query))
     queues = request.app[QUEUES].names
     if query.queue is not None:
         if query.queue not in queues:

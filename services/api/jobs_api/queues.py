@@ -5,10 +5,9 @@ Management"). Unknown queue names answer 404; bad bodies 400 naming the field.
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from jobs_api.context import QUEUES
-from jobs_api.errors import invalid, read_json
+from jobs_api.errors import read_json, validated
 from jobs_api.schemas import CleanRequest, DrainRequest
 
 
@@ -35,20 +34,14 @@ async def resume(request: web.Request) -> web.Response:
 
 async def drain(request: web.Request) -> web.Response:
     queue = request.app[QUEUES].check(request.match_info["queue"])
-    try:
-        body = DrainRequest.model_validate(await read_json(request, required=False))
-    except ValidationError as err:
-        raise invalid(err) from None
+    body = validated(DrainRequest, await read_json(request, required=False))
     removed = await request.app[QUEUES].drain(queue, body.delayed)
     return web.json_response({"success": True, "queue": queue, "removed": removed})
 
 
 async def clean(request: web.Request) -> web.Response:
     queue = request.app[QUEUES].check(request.match_info["queue"])
-    try:
-        body = CleanRequest.model_validate(await read_json(request, required=False))
-    except ValidationError as err:
-        raise invalid(err) from None
+    body = validated(CleanRequest, await read_json(request, required=False))
     ids = await request.app[QUEUES].clean(queue, body.status, body.grace, body.limit)
     return web.json_response(
         {"success": True, "queue": queue, "status": body.status, "removed": ids, "count": len(ids)}
