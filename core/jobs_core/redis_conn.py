@@ -19,6 +19,8 @@ from jobs_core.errors import RedisUnavailable
 from jobs_core.settings import CoreSettings
 
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+# What "Redis is down" looks like to a caller: raw client errors, or them wrapped by a JobStore call.
+UNREACHABLE = (RedisUnavailable, *CONNECTION_ERRORS)
 
 
 def connect(settings: CoreSettings, *, retries: int = 3, timeout: float | None = 5.0) -> Redis:

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
-from jobs_core.errors import RedisUnavailable
 from jobs_core.logging import get_logger
-from jobs_core.redis_conn import CONNECTION_ERRORS
+from jobs_core.redis_conn import UNREACHABLE
 
 if TYPE_CHECKING:
     from jobs_worker.worker import JobsWorker
@@ -63,7 +62,7 @@ class Background:
             try:
                 if await self.blocking.blpop(keys, timeout=timeout):  # type: ignore[misc,arg-type]
                     self.worker.wake()
-            except CONNECTION_ERRORS as err:
+            except UNREACHABLE as err:
                 log.warning("wake_listener_error", error=str(err))
                 await asyncio.sleep(0.5)
 
@@ -77,7 +76,7 @@ class Background:
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self._on_control(str(message["data"]))
-            except CONNECTION_ERRORS as err:
+            except UNREACHABLE as err:
                 log.warning("control_listener_error", error=str(err))
                 await asyncio.sleep(0.5)
 
@@ -97,7 +96,7 @@ class Background:
                 await self._heartbeat()
                 self.last_renewal = time.monotonic()
                 self.worker.redis_ok = True
-            except (RedisUnavailable, *CONNECTION_ERRORS) as err:
+            except UNREACHABLE as err:
                 self.worker.redis_ok = False
                 log.warning("lease_renewal_failed", error=str(err))
                 self._fence_if_expired()
@@ -106,7 +105,7 @@ class Background:
         try:
             await self._heartbeat()
             self.worker.redis_ok = True
-        except CONNECTION_ERRORS as err:
+        except UNREACHABLE as err:
             log.warning("heartbeat_failed", error=str(err))
 
     async def _renew(self) -> None:
@@ -152,5 +151,5 @@ class Background:
         try:
             await w.store.redis.delete(keys.worker(w.worker_id))
             await w.store.redis.zrem(keys.workers(), w.worker_id)
-        except CONNECTION_ERRORS:
+        except UNREACHABLE:
             pass

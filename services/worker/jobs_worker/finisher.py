@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobs_core.logging import get_logger
-from jobs_core.redis_conn import CONNECTION_ERRORS
+from jobs_core.redis_conn import UNREACHABLE
 from jobs_core.store import JobStore
 
 MAX_BATCH = 128
@@ -81,7 +81,7 @@ class Finisher:
                 await self._write_once(batch)
                 done.set_result(None)
                 return
-            except CONNECTION_ERRORS as err:
+            except UNREACHABLE as err:
                 if time.monotonic() > deadline:
                     log.error("finish_batch_lost", error=str(err), jobs=sum(map(len, batch.values())))
                     done.set_exception(err)

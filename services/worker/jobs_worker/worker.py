@@ -24,9 +24,8 @@ from arq import Worker
 from arq.connections import ArqRedis
 from arq.worker import func
 
-from jobs_core.errors import RedisUnavailable
 from jobs_core.logging import get_logger
-from jobs_core.redis_conn import CONNECTION_ERRORS, connect
+from jobs_core.redis_conn import UNREACHABLE, connect
 from jobs_core.store import JobStore
 from jobs_worker.background import Background
 from jobs_worker.execution import Execution, Interrupts
@@ -114,7 +113,7 @@ class JobsWorker(Worker):
     async def _claim_safely(self) -> None:
         try:
             await self._claim()
-        except (RedisUnavailable, *CONNECTION_ERRORS) as err:
+        except UNREACHABLE as err:
             self.redis_ok = False
             log.warning("claim_failed", error=str(err))
             await asyncio.sleep(0.5)
@@ -196,7 +195,7 @@ class JobsWorker(Worker):
         await self.background.stop()
         try:
             await super().close()  # arq deletes its health key first: that fails while Redis is down
-        except CONNECTION_ERRORS as err:
+        except UNREACHABLE as err:
             log.warning("redis_unreachable_at_close", error=str(err))
             await self.pool.close(close_connection_pool=True)
         log.info("worker_stopped", worker_id=self.worker_id)
