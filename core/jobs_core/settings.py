@@ -58,6 +58,12 @@ class CoreSettings(BaseSettings):
     keep_failed_age: int = Field(7 * 86_400, ge=0, description="seconds a failed job is kept at most")
     events_maxlen: int = Field(10_000, ge=100, description="approximate length of each queue's event stream")
 
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        """``WARNING``, ``Warning`` and ``warning`` are one level: people write all three."""
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("queues", mode="before")
     @classmethod
     def _split_queues(cls, value: object) -> object:

@@ -1,12 +1,11 @@
 """The API's error surface: one middleware turns every failure into ``{"error": {code, message,
 details}}`` with an honest status. Unexpected exceptions are logged with their stack and answered with a
-plain 500 that reveals nothing; bad input can never reach that branch, since validation errors, bad
-JSON and oversized bodies are all mapped here first.
+plain 500 that reveals nothing; bad input can never reach that branch, since validation errors, bodies
+refused by the guarded parser (:mod:`jobs_api.body`) and oversized bodies are all mapped here first.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -48,21 +47,6 @@ def validated(model: type[M], data: Any, where: str = "") -> M:
         return model.model_validate(data)
     except ValidationError as err:
         raise invalid(err, where) from None
-
-
-async def read_json(request: web.Request, *, required: bool = True) -> Any:
-    """The body as JSON; an empty body is ``{}`` when not required."""
-    text = await request.text()
-    if not text.strip():
-        if required:
-            raise InvalidInput("body: a JSON object is required")
-        return {}
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidInput(
-            f"body: not valid JSON ({err.msg} at line {err.lineno} column {err.colno})"
-        ) from None
 
 
 @web.middleware

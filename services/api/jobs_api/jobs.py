@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from jobs_api.body import read_json
 from jobs_api.context import QUEUES, SETTINGS, STORE
-from jobs_api.errors import read_json, validated
+from jobs_api.errors import validated
 from jobs_api.schemas import BulkRequest, ListQuery
 from jobs_core.errors import InvalidInput, NotFound, PayloadTooLarge
 from jobs_core.model import JobRequest, State, build_spec

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from jobs_api.body import read_json
 from jobs_api.context import QUEUES
-from jobs_api.errors import read_json, validated
+from jobs_api.errors import validated
 from jobs_api.schemas import CleanRequest, DrainRequest
 
 
