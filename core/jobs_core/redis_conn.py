@@ -2,6 +2,8 @@
 
 Clients retry a failed command a few times with back-off (redis-py's Retry), so a Redis restart or a
 Sentinel fail-over costs latency, not errors; past that, callers get ``RedisUnavailable`` (HTTP 503).
+A Redis over ``maxmemory`` (noeviction) refuses writes with OOM: that becomes ``RedisFull`` (also 503),
+and the long-running services treat it like an outage (wait, retry), never as a reason to exit.
 """
 
 from __future__ import annotations
@@ -13,14 +15,20 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from jobs_core.errors import RedisUnavailable
+from jobs_core.errors import RedisFull, RedisUnavailable
 from jobs_core.settings import CoreSettings
 
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
-# What "Redis is down" looks like to a caller: raw client errors, or them wrapped by a JobStore call.
-UNREACHABLE = (RedisUnavailable, *CONNECTION_ERRORS)
+# What "Redis cannot serve us now" looks like to a caller: down (raw client errors, or them wrapped by a
+# JobStore call) or full (OOM refusals, raw or wrapped as RedisFull, a RedisUnavailable). Both pass.
+UNREACHABLE = (RedisUnavailable, *CONNECTION_ERRORS, OutOfMemoryError)
+FULL_MESSAGE = (
+    "Redis is full (used memory over maxmemory, policy noeviction): nothing was stored; "
+    "retry later, or free memory (clean finished jobs, lower retention)"
+)
 
 
 def connect(settings: CoreSettings, *, retries: int = 3, timeout: float | None = 5.0) -> Redis:
@@ -39,8 +47,10 @@ def connect(settings: CoreSettings, *, retries: int = 3, timeout: float | None =
 
 @asynccontextmanager
 async def unavailable_as_error() -> AsyncIterator[None]:
-    """Re-raises connection failures as ``RedisUnavailable`` (one place, every service)."""
+    """Re-raises connection failures as ``RedisUnavailable`` and OOM refusals as ``RedisFull``."""
     try:
         yield
     except CONNECTION_ERRORS as err:
         raise RedisUnavailable(f"Redis is unreachable: {type(err).__name__}") from err
+    except OutOfMemoryError as err:
+        raise RedisFull(FULL_MESSAGE) from err

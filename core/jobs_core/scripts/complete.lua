@@ -1,3 +1,4 @@
+#!lua
 --[[ complete: finish a batch of successful tries (written by a worker in one round trip).
   KEYS: none (derived from the prefix).
   ARGV[1] prefix, ARGV[2] events maxlen, ARGV[3] completed jobs kept per queue,

@@ -1,9 +1,12 @@
+#!lua flags=allow-oom
 --[[ extend_leases: the worker's heartbeat for its running tries. A lease is renewed only while the
   registry still names this try's token as active; otherwise the try has been taken over or
   cancelled, and the worker must stop it.
   KEYS: none (derived from the prefix).
   ARGV[1] prefix, ARGV[2] events maxlen (unused), ARGV[3] lease ms, ARGV[4..] pairs: id, token.
   Returns the ids whose try is lost.
+  Flags: allow-oom. It only rewrites existing lease keys (no growth); refusing it while Redis is full
+  would expire the leases of running tries and have them run twice.
 ]]
 --!include lib/prologue.lua
 --!include lib/keys.lua

@@ -1,3 +1,4 @@
+#!lua
 --[[ fail: end a batch of tries that failed for good (attempts used up, timeout on the last try,
   UnrecoverableError, no processor). Dependents fail too, transitively, naming this job.
   KEYS: none (derived from the prefix).
