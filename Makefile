@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-fast lint format bench clean
+.PHONY: help install run test test-fast lint format bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test: install lint ## lint, then every test against real Redis servers and proce
 
 test-fast: install ## tests without lint
 	$(BIN)/pytest -x
+
+fuzz: install ## fuzz every API operation longer than make test does (JOBS_FUZZ_EXAMPLES, default 400)
+	JOBS_FUZZ_EXAMPLES=$${JOBS_FUZZ_EXAMPLES:-400} $(BIN)/pytest tests/reliability/test_fuzz_api.py -q -s
 
 bench: install ## throughput and latency figures (starts its own Redis)
 	$(BIN)/python -m bench

@@ -31,9 +31,10 @@ def redis_binary() -> str:
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, extra_args: list[str] | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
+        self.extra_args = list(extra_args or [])  # more redis-server options (TLS, maxmemory, replicaof …)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -61,6 +62,7 @@ class RedisServer:
                 "noeviction",
                 "--loglevel",
                 "warning",
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
