@@ -69,3 +69,8 @@ class Scripts:
 
     async def run(self, name: str, keys: list[str] | None = None, args: list[Any] | None = None) -> Any:
         return await self._scripts[name](keys=keys or [], args=args or [])
+
+    async def run_in(self, pipe: Any, name: str, args: list[Any]) -> None:
+        """Queues the script in a pipeline (its reply comes with the pipeline's), e.g. before a WAIT
+        that must run on the same connection as the script's writes."""
+        await self._scripts[name](keys=[], args=args, client=pipe)
