@@ -81,8 +81,8 @@ def _via_sentinels(settings: CoreSettings, client_class: type[R], options: dict[
 
 
 def _master_options(settings: CoreSettings) -> dict[str, Any]:
-    """Credentials, db and TLS options for the master, from JOBS_REDIS_URL (its host is ignored) or
-    from JOBS_REDIS_USERNAME / _PASSWORD / _DB."""
+    """Credentials, db and TLS options for the master, from JOBS_REDIS_URL (its host is ignored; the
+    variables fill in a user or password it lacks) or from JOBS_REDIS_USERNAME / _PASSWORD / _DB."""
     if settings.redis_url is None:
         password = settings.redis_password.get_secret_value() if settings.redis_password else None
         out: dict[str, Any] = {"db": settings.redis_db, "password": password or None}
@@ -92,6 +92,10 @@ def _master_options(settings: CoreSettings) -> dict[str, Any]:
     parsed = dict(parse_url(settings.redis_url.get_secret_value()))
     for key in ("host", "port", "path"):
         parsed.pop(key, None)
+    if "password" not in parsed and settings.redis_password is not None:
+        parsed["password"] = settings.redis_password.get_secret_value()
+    if "username" not in parsed and settings.redis_username:
+        parsed["username"] = settings.redis_username
     if parsed.pop("connection_class", None) is SSLConnection:
         parsed["ssl"] = True  # the sentinel pool picks its own TLS connection class
     return parsed
