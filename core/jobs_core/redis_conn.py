@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import SSLConnection, parse_url
@@ -44,13 +44,23 @@ FULL_MESSAGE = (
 R = TypeVar("R", bound=Redis)
 
 
+@overload
+def connect(settings: CoreSettings, *, retries: int = 3, timeout: float | None = 5.0) -> Redis: ...
+
+
+@overload
+def connect(
+    settings: CoreSettings, *, retries: int = 3, timeout: float | None = 5.0, client_class: type[R]
+) -> R: ...
+
+
 def connect(
     settings: CoreSettings,
     *,
     retries: int = 3,
     timeout: float | None = 5.0,
-    client_class: type[R] = Redis,  # type: ignore[assignment]
-) -> R:
+    client_class: type[Redis] = Redis,
+) -> Redis:
     """A client for the configured Redis; ``timeout`` bounds each command (None for blocking pops).
     ``client_class`` lets the worker get arq's ``ArqRedis`` through the same path."""
     options: dict[str, Any] = {
@@ -63,11 +73,11 @@ def connect(
     }
     if settings.redis_sentinels:
         return _via_sentinels(settings, client_class, options)
-    client: R = client_class.from_url(settings.redis_dsn(), **options)
+    client: Redis = client_class.from_url(settings.redis_dsn(), **options)
     return client
 
 
-def _via_sentinels(settings: CoreSettings, client_class: type[R], options: dict[str, Any]) -> R:
+def _via_sentinels(settings: CoreSettings, client_class: type[Redis], options: dict[str, Any]) -> Redis:
     """A client of the master the sentinels name now (and after every fail-over)."""
     master = _master_options(settings)
     sentinel_auth: dict[str, Any] = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
@@ -76,7 +86,7 @@ def _via_sentinels(settings: CoreSettings, client_class: type[R], options: dict[
     if settings.redis_sentinel_username:
         sentinel_auth["username"] = settings.redis_sentinel_username
     sentinel = Sentinel(settings.sentinel_addresses(), sentinel_kwargs=sentinel_auth, **master)  # type: ignore[no-untyped-call]
-    client: R = sentinel.master_for(settings.redis_sentinel_master, redis_class=client_class, **options)
+    client: Redis = sentinel.master_for(settings.redis_sentinel_master, redis_class=client_class, **options)
     return client
 
 
