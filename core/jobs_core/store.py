@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from jobs_core.errors import ReplicationTimeout, error_for
 from jobs_core.keys import FINISHED_STATES, JOB_STATES, LOG_LINES_CAP, Keys
@@ -71,10 +72,12 @@ class JobStore:
         made so far on its own connection, so both must travel on the same one."""
         wanted, timeout_ms = self.settings.redis_min_replicas_ack, self.settings.redis_replica_ack_timeout
         async with unavailable_as_error():
-            pipe = self.redis.pipeline(transaction=False)
-            await self.scripts.run_in(pipe, "enqueue", [*self._head(), *args])
-            pipe.execute_command("WAIT", wanted, timeout_ms)
-            raw, acked = await pipe.execute()
+            try:
+                raw, acked = await self._script_and_wait(args, wanted, timeout_ms)
+            except NoScriptError:
+                # A pipeline loads its scripts once, before its first try; a retry that landed on a
+                # newly promoted master (scripts are not replicated) finds none. Nothing ran: again.
+                raw, acked = await self._script_and_wait(args, wanted, timeout_ms)
         if int(raw[0]) >= 0 and int(acked) < wanted:
             ids = [spec["id"] for spec in specs]
             raise ReplicationTimeout(
@@ -84,6 +87,12 @@ class JobStore:
                 {"jobIds": ids[:100], "replicas": int(acked), "wanted": wanted},
             )
         return raw
+
+    async def _script_and_wait(self, args: list[Any], wanted: int, timeout_ms: int) -> list[Any]:
+        pipe = self.redis.pipeline(transaction=False)
+        await self.scripts.run_in(pipe, "enqueue", [*self._head(), *args])
+        pipe.execute_command("WAIT", wanted, timeout_ms)
+        return list(await pipe.execute())
 
     # --- reading --------------------------------------------------------------------------------------
     async def get(self, job_id: str) -> tuple[dict[str, str], list[str]] | None:
