@@ -4,7 +4,9 @@
     50 at once, against a master with one replica (AOF everysec), waiting for 0 and for 1 replica;
 (b) a Sentinel fail-over (SIGKILL of the master) under 20 concurrent producers, without and with
     MIN_REPLICAS_ACK=1: how many acknowledged jobs the promoted replica lacks, and the outage;
-(c) ``jobs-admin check`` on 100,000 stored jobs (``BENCH_CHECK_JOBS``): time and the checker's memory.
+(c) ``jobs-admin check`` on 100,000 stored jobs (``BENCH_CHECK_JOBS``): time and the checker's memory;
+(d) Redis SIGKILLed under 20 concurrent producers and restarted on its AOF (everysec, then always):
+    acknowledged jobs missing after the restart, and the enqueue rate of each fsync policy.
 A benchmark, not a test: it asserts nothing.
 """
 
@@ -59,12 +61,19 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q * 100) - 1]
 
 
+def wait_replica_online(url: str) -> None:
+    """Until the replica finished its first sync (connected is not enough: WAIT counts only synced ones)."""
+    with Redis.from_url(url, decode_responses=True) as probe:
+        while "online" not in str(probe.info("replication").get("slave0", "")):
+            time.sleep(0.05)
+
+
 async def replica_ack_cost(folder: Path) -> None:
-    master = RedisServer(folder / "m")
+    master = RedisServer(folder / "m", extra_args=["--repl-diskless-sync-delay", "0"])
     master.start()
     replica = RedisServer(folder / "r", extra_args=["--replicaof", "127.0.0.1", str(master.port)])
     replica.start()
-    await asyncio.sleep(1.5)  # initial sync of an empty master
+    await asyncio.to_thread(wait_replica_online, master.url)
     print("(a) enqueue through the core, master + 1 replica on this machine, AOF everysec")
     try:
         for ack in (0, 1):
@@ -153,6 +162,47 @@ async def check_speed(folder: Path, n: int) -> None:
     server.stop()
 
 
+async def aof_restart(folder: Path, fsync: str) -> None:
+    server = RedisServer(folder / fsync, extra_args=["--appendfsync", fsync])
+    server.start()
+    settings = CoreSettings(redis_url=server.url, key_prefix="aof", max_jobs_per_queue=10**7)
+    redis = connect(settings, retries=0)
+    store = JobStore(redis, settings)
+    acked: list[str] = []
+    stop = asyncio.Event()
+
+    async def producer(k: int) -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                await store.enqueue([spec(settings, f"a{k}-{i}")])
+                acked.append(f"a{k}-{i}")
+            except JobsError:
+                return
+
+    tasks = [asyncio.create_task(producer(k)) for k in range(20)]
+    await asyncio.sleep(3.0)
+    assert server.proc is not None
+    server.proc.kill()  # SIGKILL: no shutdown, whatever the AOF holds is what survives
+    server.proc.wait(10)
+    stop.set()
+    await asyncio.gather(*tasks)
+    await redis.aclose()
+    server.start()
+    check = connect(settings)
+    pipe = check.pipeline(transaction=False)
+    for job_id in acked:
+        pipe.exists(f"aof:job:{job_id}")
+    lost = len(acked) - sum(await pipe.execute())
+    await check.aclose()
+    server.stop()
+    print(
+        f"    appendfsync {fsync}: {len(acked):,} acknowledged in 3 s "
+        f"({len(acked) / 3:,.0f} jobs/s), {lost} lost"
+    )
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -161,6 +211,9 @@ async def main() -> None:
         print("(b) Sentinel fail-over under 20 concurrent producers (SIGKILL of the master, 2 replicas)")
         await failover_loss(folder / "b0", 0)
         await failover_loss(folder / "b1", 1)
+        print("(d) Redis SIGKILLed under 20 concurrent producers, restarted on its AOF")
+        for fsync in ("everysec", "always"):
+            await aof_restart(folder / "d", fsync)
         if not os.environ.get("BENCH_SKIP_C"):
             await check_speed(folder / "c", int(os.environ.get("BENCH_CHECK_JOBS", "100000")))
 
