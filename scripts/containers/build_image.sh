@@ -24,4 +24,7 @@ if ! timed "image: build" timeout 900 podman build --network host --build-arg PY
   tail -n 60 "$build_log" >&2
   die "podman build failed (full log: $build_log)"
 fi
+# Each build with changed sources leaves its builder stage behind, untagged; an hour keeps the cache of
+# the latest build and bounds what piles up on a development machine.
+podman image prune --force --filter until=1h >/dev/null
 note "built $APP_IMAGE ($(podman image inspect --format '{{.Size}}' "$APP_IMAGE" | numfmt --to=iec))"

@@ -74,6 +74,8 @@ start_service() {
   podman system service --time=0 "unix://$SOCKET_DIR/podman.sock" >"$CONTAINER_LOGS/podman-service.log" 2>&1 &
   SERVICE_PID=$!
   export DOCKER_HOST="unix://$SOCKET_DIR/podman.sock"
+  # compose reads no user docker configuration (contexts, credential helpers) in the test.
+  export DOCKER_CONFIG="$SOCKET_DIR/docker-config"
   for _ in $(seq 1 60); do
     curl -sf --unix-socket "$SOCKET_DIR/podman.sock" http://podman/_ping >/dev/null && return 0
     sleep 0.5

@@ -17,5 +17,8 @@ done
   die "missing packages: ${missing[*]} (install them, or run this as root on Debian)"
 note "installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-timeout 600 apt-get update -qq
+# CI has just refreshed the package lists when it installed its own packages; an hour old is fresh enough.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | head -n 1)" ]; then
+  timeout 600 apt-get update -qq
+fi
 timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
