@@ -13,6 +13,10 @@ cd "$(dirname "$0")"
 . ./common.sh
 
 [ "$(id -u)" -eq 0 ] || die "make container-test drives rootful podman: run it as root (CI does)"
+# Container names, host ports 3105/4200 and podman's storage are shared by every checkout on a machine:
+# a second run waits for the first.
+exec 9>"${TMPDIR:-/tmp}/nchat-jobs-container-test.lock"
+flock --wait 1800 9 || die "another make container-test held its lock for 30 minutes"
 PROJECT=nchat-jobs       # compose.yaml's name
 CHART_RELEASE=ctest      # tests/containers/test_chart_pods.py
 CONTAINER_LOGS="$CONTAINER_CACHE/logs"
@@ -74,8 +78,9 @@ start_service() {
   podman system service --time=0 "unix://$SOCKET_DIR/podman.sock" >"$CONTAINER_LOGS/podman-service.log" 2>&1 &
   SERVICE_PID=$!
   export DOCKER_HOST="unix://$SOCKET_DIR/podman.sock"
-  # compose reads no user docker configuration (contexts, credential helpers) in the test.
+  # compose (and podman, which reads it for registry logins) see no user docker configuration.
   export DOCKER_CONFIG="$SOCKET_DIR/docker-config"
+  mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
   for _ in $(seq 1 60); do
     curl -sf --unix-socket "$SOCKET_DIR/podman.sock" http://podman/_ping >/dev/null && return 0
     sleep 0.5
