@@ -42,7 +42,7 @@ class JobStream:
             if line.startswith(b"data: "):
                 event: dict[str, Any] = json.loads(line[len(b"data: ") :])
                 self.seen.append(event)
-                if event.get("job") == self.job_id and event.get("to") in states:
+                if event.get("jobId") == self.job_id and event.get("to") in states:
                     return event
         raise AssertionError(f"job {self.job_id}: no {states} within {self.timeout} s; saw {self.seen}")
 
