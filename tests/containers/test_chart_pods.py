@@ -1,6 +1,7 @@
 """The Helm chart's pods run the image the way the chart says: the rendered Deployments are started
 with `podman kube play`, then each container is compared with its manifest (command, environment,
-securityContext, mounts), probed on the manifest's probe paths and ports, given a job, and stopped.
+securityContext, mounts), probed on the manifest's probe paths and ports, given a job, its logs searched
+for secrets, and stopped.
 
 Podman 4.3's kube play needs two changes to its input, and neither alters what a container runs:
 - with host networking (containers must not reach private address ranges here, so no bridge) it
@@ -209,6 +210,13 @@ def test_a_job_goes_through_the_chart_s_api_and_worker(chart: Any, secret_values
         stream.wait_for("completed", "failed")
     _, job = curl(f"{base}/jobs/{job_id}", token=token)
     assert job["worker"].startswith(f"{RELEASE}-jobs-worker-pod-0:"), job["worker"]
+
+
+def test_no_secret_in_the_pods_logs(chart: Any, podman: Podman, secret_values: Any) -> None:
+    logs = podman.logs([name for _, _, name in pods(chart.objects)])
+    assert logs.count('"event": "service_ready"') == 4, logs[-2000:]
+    for name, value in vars(secret_values).items():
+        assert value not in logs, f"the {name} appears in a pod's log"
 
 
 def test_pods_stop_on_sigterm_with_exit_code_0(chart: Any, podman: Podman, timings: Any) -> None:
