@@ -39,14 +39,15 @@ print_logs() {
   done
 }
 
+# What a test run killed before its own teardown left behind; no grace period: the logs are printed.
 remove_leftovers() {
   local pod
-  podman ps -aq --filter "label=com.docker.compose.project=$PROJECT" | xargs -r podman rm --force >/dev/null
+  podman ps -aq --filter "label=com.docker.compose.project=$PROJECT" | xargs -r podman rm --force --time 0 >/dev/null
   podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | xargs -r podman volume rm --force >/dev/null
   for pod in $(podman pod ps -q --filter "label=app.kubernetes.io/instance=$CHART_RELEASE"); do
-    podman pod rm --force "$pod" >/dev/null
+    podman pod rm --force --time 0 "$pod" >/dev/null
   done
-  podman rm --force --ignore "$CHART_RELEASE-redis" >/dev/null
+  podman rm --force --ignore --time 0 "$CHART_RELEASE-redis" >/dev/null
   podman secret rm "$CHART_RELEASE-jobs" >/dev/null 2>&1 || true
 }
 
