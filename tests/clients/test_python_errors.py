@@ -4,6 +4,7 @@ while an add without a job id is never sent twice."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clients.py_support import FAST, api_url
+from clients.py_support import FAST, api_url, run_cli
 from jobs_client import (
     BadRequest,
     Conflict,
@@ -50,7 +51,7 @@ def test_statuses_become_error_classes(py_sdk: JobsClient) -> None:
     assert fields == {"options.priority", "options.delay"} and bad.value.status == 400
     assert py_sdk.list_jobs(type="echo").total == 0  # nothing stored
 
-    with pytest.raises(NotFound, match="queue .nope. not found"):
+    with pytest.raises(NotFound, match=r"queue .nope. not found"):
         py_sdk.get_queue("nope")
     unreachable = JobsClient(f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(retries=1, backoff=0.01))
     with pytest.raises(Unavailable) as down:
@@ -133,6 +134,9 @@ def test_idempotent_calls_retry_503_while_redis_restarts(
         assert added.status == "waiting" and _count(api, "/schedule", 503) >= 1
 
         server.stop()
+        assert sdk.health().status == "unhealthy"  # the 503 of /health is its answer, not an error
+        probe = run_cli(api_url(api), "health", "-o", "json")
+        assert probe.returncode == 2 and json.loads(probe.stdout)["status"] == "unhealthy"
         before = _count(api, "/schedule", 503)
         with pytest.raises(Unavailable) as refused:
             sdk.add_job("noop")  # no job id: a second send could add a second job, so none is made
