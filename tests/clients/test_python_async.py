@@ -9,9 +9,11 @@ import inspect
 from collections.abc import Callable
 
 import pytest
+from httpx_sse import ServerSentEvent
 
 from clients.py_support import api_url
 from jobs_client import AsyncEventStream, AsyncJobsClient, Event, JobsClient, JobSpec, RetryPolicy
+from jobs_client.sse import REFETCH, Waiter, parse_event
 from support.processes import Service
 from support.redis_server import free_port
 
@@ -92,3 +94,20 @@ async def test_events_reconnect_across_an_api_restart_and_resume(spawn: Callable
     finally:
         await sdk.aclose()
         await side.aclose()
+
+
+def test_events_of_a_server_before_issue_11_are_understood() -> None:
+    """Older servers named the job ``job`` and sent strings and no result: wait() then reads the job."""
+    data = '{"queue": "default", "job": "j1", "from": "active", "to": "completed", "at": "1770120006742"'
+    old = ServerSentEvent(event="job", id="1-0", data=data + ', "attempt": "1"}')
+    event = parse_event(old)
+    assert event is not None and (event.job_id, event.attempt, event.has_result) == ("j1", 1, False)
+    assert event.at is not None and event.at.year == 2026
+    assert Waiter("j1", None, RetryPolicy()).on_event(event) is REFETCH
+    new = ServerSentEvent(
+        event="job", id="2-0", data='{"jobId": "j1", "from": "active", "to": "completed", "result": null}'
+    )
+    settled = Waiter("j1", None, RetryPolicy()).on_event(parse_event(new))  # type: ignore[arg-type]
+    assert settled is not None and settled.unwrap() is None  # a result of None is still a result
+    assert parse_event(ServerSentEvent(event="ping", data="{}")) is None
+    assert parse_event(ServerSentEvent(event="job", data="not json")) is None

@@ -16,6 +16,7 @@ from clients.py_support import FAST, api_url, run_cli
 from jobs_client import (
     BadRequest,
     Conflict,
+    Forbidden,
     JobsClient,
     NotFound,
     RateLimited,
@@ -60,8 +61,11 @@ def test_statuses_become_error_classes(py_sdk: JobsClient) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_token_and_queue_cap(spawn: Callable[..., Service], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tokens_job_scoped_tokens_and_queue_cap(
+    spawn: Callable[..., Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
     api = spawn("jobs-api", JOBS_API_TOKEN="s3cret", JOBS_MAX_JOBS_PER_QUEUE="2")
+    spawn("jobs-worker")
     url = api_url(api)
     with pytest.raises(Unauthorized) as refused:
         JobsClient(url, token="not-the-token", retry=FAST).list_jobs()
@@ -71,6 +75,16 @@ def test_token_and_queue_cap(spawn: Callable[..., Service], monkeypatch: pytest.
     monkeypatch.setenv("JOBS_TOKEN", "s3cret")
     monkeypatch.setenv("JOBS_URL", url)
     sdk = JobsClient(retry=FAST)  # both from the environment
+    added = sdk.add_job("echo", {"value": "for the browser"}, job_id="scoped")
+    assert added.access_token and added.access_token_expires_at
+    reader = JobsClient(url, token=added.access_token, retry=FAST)  # reads that one job, nothing else
+    assert reader.wait("scoped", timeout=15) == "for the browser"
+    with pytest.raises(Forbidden) as forbidden:
+        reader.list_jobs()
+    assert (forbidden.value.status, forbidden.value.code) == (403, "forbidden")
+    fresh = sdk.job_token("scoped")
+    assert fresh.job_id == "scoped" and JobsClient(url, token=fresh.access_token).get_job("scoped").result
+
     for _ in range(2):
         sdk.add_job("noop", queue="scheduled", delay=3600)
     with pytest.raises(RateLimited) as full:
@@ -141,6 +155,7 @@ def test_idempotent_calls_retry_503_while_redis_restarts(
         with pytest.raises(Unavailable) as refused:
             sdk.add_job("noop")  # no job id: a second send could add a second job, so none is made
         assert (refused.value.status, refused.value.code) == (503, "redis_unavailable")
+        api.wait_for("request", timeout=10, request_id=refused.value.request_id)  # its last request is logged
         assert _count(api, "/schedule", 503) == before + 1
 
         restarter = _restart_after_refusal(api, server, "/jobs/during-outage")

@@ -108,6 +108,10 @@ class AsyncJobsClient:
     async def job_logs(self, job_id: str) -> m.JobLogs:
         return await self._send(calls.job_logs(job_id))
 
+    async def job_token(self, job_id: str) -> m.JobToken:
+        """A fresh job-scoped read token for an existing job (needs the master token; 409 on an open API)."""
+        return await self._send(calls.job_token(job_id))
+
     # ---- queues -------------------------------------------------------------------------------------
 
     async def list_queues(self) -> list[m.QueueStats]:

@@ -175,6 +175,11 @@ def job_logs(job_id: str) -> Call[m.JobLogs]:
     return Call("GET", f"/jobs/{_seg(job_id)}/logs", m.JobLogs.model_validate)
 
 
+def job_token(job_id: str) -> Call[m.JobToken]:
+    # Sent twice it mints two tokens for the same job: harmless, both expire.
+    return Call("POST", f"/jobs/{_seg(job_id)}/token", m.JobToken.model_validate)
+
+
 # ---- queues -----------------------------------------------------------------------------------------
 
 

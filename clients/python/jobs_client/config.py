@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 
+from jobs_client import __version__
 from jobs_client.calls import Call
 from jobs_client.errors import retry_after_seconds
 
-VERSION = "1.0.0"
 DEFAULT_URL = "http://localhost:3105"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # The api writes a comment every 15 s on an open stream: three missed ones mean the connection is dead.
@@ -81,7 +81,7 @@ class ClientConfig:
         return cls(url, token, timeout, retry or RetryPolicy())
 
     def headers(self) -> dict[str, str]:
-        headers = {"User-Agent": f"nchat-jobs-client/{VERSION}", "Accept": "application/json"}
+        headers = {"User-Agent": f"nchat-jobs-client/{__version__}", "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers

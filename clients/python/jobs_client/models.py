@@ -21,7 +21,10 @@ TERMINAL_EVENTS = TERMINAL | {"removed"}
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    # defer_build: schemas are built on first use, so importing the SDK (and starting the CLI) stays quick
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", defer_build=True
+    )
 
     def to_json(self) -> dict[str, Any]:
         """The API's JSON form (camelCase, ISO times), extra fields included."""
@@ -40,8 +43,18 @@ class AddedJob(ApiModel):
     created_at: datetime | None = None
     run_at: datetime | None = None
     existing: bool = False
-    #: job-scoped read-only token, present when the API runs with JOBS_API_TOKEN
+    #: job-scoped read-only token (``get_job``, ``events(job_id=…)``, ``wait``) for handing to a browser
+    #: or another service; present when the API runs with JOBS_API_TOKEN
     access_token: str | None = None
+    access_token_expires_at: datetime | None = None
+
+
+class JobToken(ApiModel):
+    """Answer of ``POST /jobs/:id/token``: a fresh job-scoped read token."""
+
+    job_id: str
+    access_token: str
+    access_token_expires_at: datetime | None = None
 
 
 class JobSummary(ApiModel):
@@ -233,9 +246,9 @@ class Health(ApiModel):
 class Event(ApiModel):
     """One job transition from ``GET /events`` (queue events such as pause have ``job_id`` None).
 
-    ``from_state`` → ``to_state``; ``to_state == "active"`` twice in a row is a progress event.
-    ``result``/``error`` are present where the transition has them (servers before issue 11 send no
-    ``result``: ``wait()`` then reads the job).
+    ``from_state`` → ``to_state``; ``active`` → ``active`` is a progress event. ``result`` comes with
+    ``completed`` and ``error`` with failures and retries (an older server sends no ``result`` and names
+    the job ``job``: both are understood; ``wait()`` then reads the job).
     """
 
     id: str | None = None
@@ -246,6 +259,7 @@ class Event(ApiModel):
     at: datetime | None = None
     attempt: int | None = None
     progress: Number | None = None
+    result: Any = None
     error: str | None = None
     type: str | None = None
 
@@ -265,11 +279,8 @@ class Event(ApiModel):
 
     @property
     def has_result(self) -> bool:
-        return "result" in (self.model_extra or {})
-
-    @property
-    def result(self) -> Any:
-        return (self.model_extra or {}).get("result")
+        """Whether the event carried ``result`` (it may be null: a job that returned None)."""
+        return "result" in self.model_fields_set
 
     @property
     def is_terminal(self) -> bool:

@@ -4,8 +4,9 @@ through the queue's failed jobs and retry each. This class holds the bookkeeping
 
 Pages are read newest first. A retried job leaves the failed list; a refused one (409: its dependency
 failed, or someone retried it first; 404: deleted meanwhile) stays and is reported in ``skipped``, so the
-next page starts after the refused ones. ``limit`` counts retried jobs; refused ones do not use it up. Ids already handled are never retried twice, even if a job
-fails again while the run goes on, and a page with nothing new ends the run.
+next page starts after the refused ones. ``limit`` counts retried jobs; refused ones do not use it up.
+Ids already handled are never retried twice, even if a job fails again while the run goes on, and a
+page with nothing new ends the run.
 """
 
 from __future__ import annotations

@@ -106,6 +106,10 @@ class JobsClient:
     def job_logs(self, job_id: str) -> m.JobLogs:
         return self._send(calls.job_logs(job_id))
 
+    def job_token(self, job_id: str) -> m.JobToken:
+        """A fresh job-scoped read token for an existing job (needs the master token; 409 on an open API)."""
+        return self._send(calls.job_token(job_id))
+
     # ---- queues -------------------------------------------------------------------------------------
 
     def list_queues(self) -> list[m.QueueStats]:

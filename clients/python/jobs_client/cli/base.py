@@ -30,6 +30,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
 class UsageProblem(Exception):
     """A bad option value or a refused confirmation: exit 2, before any request."""
 
@@ -133,6 +134,4 @@ def moment(value: str | None, option: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise UsageProblem(
-            f"{option}: {value!r} is not an ISO time such as 2026-02-03T12:00:00Z"
-        ) from None
+        raise UsageProblem(f"{option}: {value!r} is not an ISO time such as 2026-02-03T12:00:00Z") from None
