@@ -10,14 +10,26 @@ constants below name the ones this version knows.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic.alias_generators import to_camel
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 #: terminal as far as an SSE event goes: a drained job is deleted ("removed"), it never runs
 TERMINAL_EVENTS = TERMINAL | {"removed"}
+
+
+def _iso_ms(moment: datetime) -> str:
+    """The API's own time format: UTC, milliseconds, ``Z`` (``2026-02-03T12:00:00.000Z``)."""
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+#: a time of the API: a ``datetime`` in Python, written back in the API's own format
+Time = Annotated[datetime, PlainSerializer(_iso_ms, when_used="json")]
+#: an event's time: ms since the epoch in the API, a ``datetime`` in Python
+EpochMs = Annotated[datetime, PlainSerializer(lambda m: round(m.timestamp() * 1000), when_used="json")]
 
 
 class ApiModel(BaseModel):
@@ -27,8 +39,8 @@ class ApiModel(BaseModel):
     )
 
     def to_json(self) -> dict[str, Any]:
-        """The API's JSON form (camelCase, ISO times), extra fields included."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The API's JSON as it came: its field names and formats, fields it added, none it left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 Number = int | float
@@ -40,13 +52,13 @@ class AddedJob(ApiModel):
     job_id: str
     queue_name: str
     status: str
-    created_at: datetime | None = None
-    run_at: datetime | None = None
+    created_at: Time | None = None
+    run_at: Time | None = None
     existing: bool = False
     #: job-scoped read-only token (``get_job``, ``events(job_id=…)``, ``wait``) for handing to a browser
     #: or another service; present when the API runs with JOBS_API_TOKEN
     access_token: str | None = None
-    access_token_expires_at: datetime | None = None
+    access_token_expires_at: Time | None = None
 
 
 class JobToken(ApiModel):
@@ -54,7 +66,7 @@ class JobToken(ApiModel):
 
     job_id: str
     access_token: str
-    access_token_expires_at: datetime | None = None
+    access_token_expires_at: Time | None = None
 
 
 class JobSummary(ApiModel):
@@ -67,8 +79,8 @@ class JobSummary(ApiModel):
     priority: str | None = None
     progress: Number = 0
     attempts: int = 0
-    created_at: datetime | None = None
-    finished_at: datetime | None = None
+    created_at: Time | None = None
+    finished_at: Time | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -84,11 +96,11 @@ class Job(JobSummary):
     error: str | None = None
     stack: str | None = None
     errors: list[Any] = Field(default_factory=list)
-    run_at: datetime | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    failed_at: datetime | None = None
-    cancelled_at: datetime | None = None
+    run_at: Time | None = None
+    started_at: Time | None = None
+    completed_at: Time | None = None
+    failed_at: Time | None = None
+    cancelled_at: Time | None = None
     max_attempts: int = 1
     stalls: int = 0
     timeout: int | None = None
@@ -193,11 +205,11 @@ class Schedule(ApiModel):
     overlap: str | None = None
     builtin: bool = False
     status: str = "active"
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    last_run_at: datetime | None = None
+    created_at: Time | None = None
+    updated_at: Time | None = None
+    last_run_at: Time | None = None
     last_job_id: str | None = None
-    next_run_at: datetime | None = None
+    next_run_at: Time | None = None
     fires: int = 0
     skipped: int = 0
     #: only in ``get_schedule``: the jobs it created last, newest first
@@ -256,7 +268,7 @@ class Event(ApiModel):
     job_id: str | None = Field(None, validation_alias=AliasChoices("jobId", "job"), alias="jobId")
     from_state: str = Field("", alias="from")
     to_state: str = Field("", alias="to")
-    at: datetime | None = None
+    at: EpochMs | None = None
     attempt: int | None = None
     progress: Number | None = None
     result: Any = None

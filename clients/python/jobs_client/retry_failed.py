@@ -25,7 +25,7 @@ class RetryFailed:
             raise ValueError("limit must be at least 1")
         self.queue = queue
         self.limit = limit
-        self.result = RetryFailedResult(queue=queue)
+        self.result = RetryFailedResult(queue=queue, retried=[], skipped=[])
         self._seen: set[str] = set()
         self._pending: list[str] = []
         self._done = False

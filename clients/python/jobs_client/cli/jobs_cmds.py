@@ -48,16 +48,15 @@ def _jobs_table(page: JobPage) -> Any:
             j.type,
             j.queue,
             styled(j.status),
-            j.priority,
             f"{j.progress}%",
             j.attempts,
-            when(j.created_at),
+            when(j.created_at, short=True),
         )
         for j in page.jobs
     ]
     first = page.offset + 1 if page.jobs else 0
     title = f"jobs {first}-{page.offset + len(page.jobs)} of {page.total}"
-    return table(("id", "type", "queue", "status", "priority", "progress", "tries", "created"), rows, title)
+    return table(("id", "type", "queue", "status", "progress", "tries", "created"), rows, title)
 
 
 @app.command()

@@ -8,6 +8,7 @@ probe or a CI gate. drain, clean and retry-failed change many jobs at once: they
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -73,14 +74,8 @@ def _queues_table(queues: list[QueueStats]) -> Any:
     ]
     rates = {q.name: q.processing_rate for q in queues}
     grid = table((*columns, "done/min"), [(*row, f"{rates[row[0]]:g}") for row in rows])
-    grid.caption = f"at {when(_now())}"
+    grid.caption = f"at {when(datetime.now(UTC))}"
     return grid
-
-
-def _now() -> Any:
-    from datetime import datetime
-
-    return datetime.now().astimezone()
 
 
 @app.command()
@@ -191,8 +186,8 @@ def schedules(ctx: typer.Context, output: OutputOption = Output.table) -> None:
             s.schedule,
             s.timezone,
             styled(s.status),
-            when(s.next_run_at),
-            when(s.last_run_at),
+            when(s.next_run_at, short=True),
+            when(s.last_run_at, short=True),
             s.fires,
         )
         for s in found

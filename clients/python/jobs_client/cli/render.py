@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -96,15 +97,21 @@ def styled(status: str | None) -> Text:
     return Text(text, style=STATUS_STYLE.get(text, ""))
 
 
-def when(value: Any) -> str:
-    """An ISO time without its date noise: ``2026-02-03 12:00:00``."""
+def when(value: Any, short: bool = False) -> str:
+    """A time in the local zone: ``2026-02-03 12:00:00``, or ``02-03 12:00:00`` where space is short."""
     if value is None:
         return "-"
-    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)
+    if not isinstance(value, datetime):
+        return str(value)
+    return value.astimezone().strftime("%m-%d %H:%M:%S" if short else "%Y-%m-%d %H:%M:%S")
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> Table:
-    grid = Table(*columns, title=title, title_justify="left", header_style="bold")
+    """When the terminal is narrow the other columns wrap or shrink; the first (an id to copy) stays whole."""
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    grid.add_column(columns[0], no_wrap=True)
+    for name in columns[1:]:
+        grid.add_column(name)
     for row in rows:
         grid.add_row(*(cell if isinstance(cell, Text) else Text(str(cell)) for cell in row))
     return grid
@@ -126,7 +133,7 @@ def compact(value: Any) -> str:
         return "-"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
-    return when(value) if hasattr(value, "strftime") else str(value)
+    return when(value) if isinstance(value, datetime) else str(value)
 
 
 def event_line(event: Event) -> Text:
