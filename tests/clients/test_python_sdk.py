@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from jobs_client import AddedJob, JobCancelled, JobFailed, JobsClient, JobSpec, NotFound
+from jobs_client import AddedJob, JobFailed, JobsClient, JobSpec, NotFound
 
 
 @pytest.mark.timeout(60)
@@ -139,12 +139,3 @@ def test_schedules_create_update_pause_resume_delete(py_sdk: JobsClient) -> None
     assert py_sdk.delete_schedule("nightly").success
     with pytest.raises(NotFound):
         py_sdk.get_schedule("nightly")
-
-
-@pytest.mark.timeout(30)
-def test_wait_raises_cancelled_for_a_cancelled_or_drained_job(py_sdk: JobsClient) -> None:
-    later = py_sdk.add_job("echo", delay=60)
-    py_sdk.cancel_job(later.job_id)
-    with pytest.raises(JobCancelled) as cancelled:
-        py_sdk.wait(later.job_id, timeout=5)
-    assert (cancelled.value.job_id, cancelled.value.status) == (later.job_id, "cancelled")

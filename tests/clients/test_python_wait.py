@@ -24,7 +24,7 @@ def _finished(sdk: JobsClient, job_id: str) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_sync_wait_results_failures_and_jobs_finished_before_the_wait(py_sdk: JobsClient) -> None:
+def test_sync_wait_results_failures_timeouts_and_jobs_finished_before_the_wait(py_sdk: JobsClient) -> None:
     assert py_sdk.wait(py_sdk.add_job("echo", {"value": [1, 2]}).job_id, timeout=15) == [1, 2]
 
     done = py_sdk.add_job("sync-add", {"a": 2, "b": 3}).job_id
@@ -41,9 +41,6 @@ def test_sync_wait_results_failures_and_jobs_finished_before_the_wait(py_sdk: Jo
     with pytest.raises(NotFound):
         py_sdk.wait("never-added", timeout=5)
 
-
-@pytest.mark.timeout(60)
-def test_sync_wait_times_out_on_time(py_sdk: JobsClient) -> None:
     later = py_sdk.add_job("echo", delay=600).job_id
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as timed_out:
@@ -64,7 +61,7 @@ async def _waiting_on(stack: Stack, job_id: str) -> None:
 
 
 @pytest.mark.timeout(60)
-async def test_async_wait_sees_cancel_drain_and_failure_while_waiting(
+async def test_async_wait_sees_cancel_drain_failure_timeout_and_finished_jobs(
     py_stack: Stack, py_async_sdk: AsyncJobsClient
 ) -> None:
     sdk = py_async_sdk
@@ -94,19 +91,16 @@ async def test_async_wait_sees_cancel_drain_and_failure_while_waiting(
         "slept": 0.1
     }
 
-
-@pytest.mark.timeout(60)
-async def test_async_wait_times_out_on_time_and_after_finish(py_async_sdk: AsyncJobsClient) -> None:
-    later = (await py_async_sdk.add_job("echo", delay=600)).job_id
+    late = (await sdk.add_job("echo", delay=600)).job_id
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as timed_out:
-        await py_async_sdk.wait(later, timeout=0.5)
+        await sdk.wait(late, timeout=0.5)
     assert 0.5 <= time.monotonic() - started < 5 and timed_out.value.status == "delayed"
 
-    done = (await py_async_sdk.add_job("noop")).job_id
-    async with py_async_sdk.events(job_id=done) as stream:
-        if not (await py_async_sdk.get_job(done)).is_terminal:
+    done = (await sdk.add_job("noop")).job_id
+    async with sdk.events(job_id=done) as stream:
+        if not (await sdk.get_job(done)).is_terminal:
             async for event in stream:
                 if event.is_terminal:
                     break
-    assert await py_async_sdk.wait(done, timeout=10) == {"ok": True}
+    assert await sdk.wait(done, timeout=10) == {"ok": True}
