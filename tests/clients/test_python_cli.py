@@ -14,6 +14,7 @@ import pytest
 from clients.py_support import Stack, cli_env, run_cli
 from jobs_client import JobFailed, JobsClient
 from support.processes import BIN
+from support.redis_server import free_port
 
 
 def ok(stack: Stack, *args: str) -> Any:
@@ -115,7 +116,7 @@ def test_cli_queue_commands_and_health(py_stack: Stack, py_sdk: JobsClient) -> N
     assert [s["scheduleId"] for s in ok(py_stack, "schedules")["schedules"]] == ["cli-nightly"]
     degraded = run_cli(py_stack.url, "health", "-o", "json")  # a schedule and no scheduler to fire it
     assert degraded.returncode == 1 and json.loads(degraded.stdout)["status"] == "degraded"
-    assert run_cli("http://127.0.0.1:9", "health").returncode == 2  # nothing listens there
+    assert run_cli(f"http://127.0.0.1:{free_port()}", "health").returncode == 2  # nothing listens there
 
 
 def _started(command: list[str], url: str) -> subprocess.Popen[str]:
