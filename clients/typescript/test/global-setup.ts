@@ -25,6 +25,8 @@ declare module 'vitest' {
     exampleOrigin: string;
     examplePort: number;
     logDir: string;
+    /** The environment every service of this stack gets (Redis, key prefix, queues, processors). */
+    serviceEnv: Record<string, string>;
   }
 }
 
@@ -80,6 +82,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('exampleOrigin', exampleOrigin);
     project.provide('examplePort', examplePort);
     project.provide('logDir', dir);
+    project.provide('serviceEnv', base);
     console.log(`stack ready in ${Date.now() - began} ms (logs: ${dir})`);
   } catch (err) {
     await teardown();

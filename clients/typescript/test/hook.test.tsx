@@ -10,7 +10,8 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 
 import { activeWatchCount, AuthenticationError, type JobState, NotFoundError, PermissionDeniedError } from '../src/index.js';
 import { JobsProvider, useJobStatus, type UseJobStatusOptions } from '../src/react/index.js';
-import { backend, countingFetch, deadApi, openApi, securedApi, uid } from './support/stack.js';
+import { freePort } from './support/processes.js';
+import { backend, countingFetch, deadApi, openApi, securedApi, startApi, uid } from './support/stack.js';
 
 afterEach(() => {
   cleanup();
@@ -180,5 +181,33 @@ describe('refusals end it without retrying; other failures are retried', () => {
     await waitFor(() => expect(unreachable.last().connection).toBe('reconnecting'));
     await act(async () => cleanup());
     expect(activeWatchCount()).toBe(0);
+  });
+});
+
+describe('the api restarting under a watching component', () => {
+  test('it reconnects with back-off, resumes with the queue and Last-Event-ID, and misses nothing', async () => {
+    const port = await freePort();
+    let api = await startApi(port);
+    try {
+      const made = await backend().addJob('sleep', { ms: 4_000, steps: 10 }, { jobId: uid('restart') });
+      const counting = countingFetch();
+      const reconnect = { minDelayMs: 50, maxDelayMs: 200 };
+      const options = { baseUrl: `http://127.0.0.1:${port}`, token: made.accessToken, fetch: counting.fetch, reconnect };
+      const { seen, last, Probe } = probe(made.jobId, options);
+      render(<Probe />);
+      await waitFor(() => expect(last().progress).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
+      await api.stop(); // SIGTERM: the api ends its streams at once
+      await waitFor(() => expect(last().connection).toBe('reconnecting'));
+      api = await startApi(port);
+      await waitFor(() => expect(last().isTerminal).toBe(true), { timeout: 20_000 });
+      expect(last()).toMatchObject({ status: 'completed', progress: 100, result: { slept: 4 } });
+      expect(increasing(seen.map((s) => s.progress))).toBe(true);
+      const resumed = counting.calls.filter((c) => c.url.includes('/events')).at(-1);
+      expect(resumed?.url).toContain('queue=default');
+      expect(resumed?.headers['Last-Event-ID']).toMatch(/^\d+-\d+$/);
+      expect(counting.count(`/jobs/${made.jobId}`)).toBe(1); // resuming needed no second read
+    } finally {
+      await api.stop();
+    }
   });
 });

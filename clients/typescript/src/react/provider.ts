@@ -7,6 +7,7 @@
 
 import { createContext, createElement, type ReactNode, useMemo } from 'react';
 
+import type { BackoffPolicy } from '../backoff.js';
 import type { FetchLike } from '../transport.js';
 import type { JobTokenSource } from '../watch.js';
 
@@ -18,6 +19,8 @@ export interface JobsConfig {
   /** Send tokens as `?token=` instead of `Authorization`. */
   tokenInQuery?: boolean;
   fetch?: FetchLike;
+  /** Reconnect back-off of every watch below. */
+  reconnect?: Partial<BackoffPolicy>;
 }
 
 export const JobsContext = createContext<JobsConfig | null>(null);
@@ -26,7 +29,11 @@ export interface JobsProviderProps extends JobsConfig {
   children?: ReactNode;
 }
 
-export function JobsProvider({ baseUrl, token, tokenInQuery, fetch, children }: JobsProviderProps): ReactNode {
-  const value = useMemo(() => ({ baseUrl, token, tokenInQuery, fetch }), [baseUrl, token, tokenInQuery, fetch]);
+export function JobsProvider({ children, ...config }: JobsProviderProps): ReactNode {
+  const { baseUrl, token, tokenInQuery, fetch, reconnect } = config;
+  const value = useMemo(
+    () => ({ baseUrl, token, tokenInQuery, fetch, reconnect }),
+    [baseUrl, token, tokenInQuery, fetch, reconnect],
+  );
   return createElement(JobsContext.Provider, { value }, children);
 }

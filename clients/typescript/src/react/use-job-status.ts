@@ -11,6 +11,7 @@
 
 import { useCallback, useContext, useRef, useSyncExternalStore } from 'react';
 
+import type { BackoffPolicy } from '../backoff.js';
 import { envJobsUrl } from '../env.js';
 import type { FetchLike } from '../transport.js';
 import {
@@ -36,6 +37,8 @@ export interface UseJobStatusOptions {
   /** false: do nothing (and stay idle). */
   enabled?: boolean;
   fetch?: FetchLike;
+  /** Reconnect back-off (default 250 ms doubling to 10 s, jittered). */
+  reconnect?: Partial<BackoffPolicy>;
 }
 
 const NO_ADDRESS: JobState<never> = Object.freeze({
@@ -50,7 +53,12 @@ export function useJobStatus<R = unknown>(jobId: string | null | undefined, opti
   const context = useContext(JobsContext);
   const baseUrl = options.baseUrl ?? context?.baseUrl ?? envJobsUrl();
   const token = options.token ?? context?.token;
-  const settings = { token, tokenInQuery: options.tokenInQuery ?? context?.tokenInQuery, fetch: options.fetch ?? context?.fetch };
+  const settings = {
+    token,
+    tokenInQuery: options.tokenInQuery ?? context?.tokenInQuery,
+    fetch: options.fetch ?? context?.fetch,
+    reconnect: options.reconnect ?? context?.reconnect,
+  };
   const latest = useRef(settings);
   latest.current = settings; // read when the watch starts, so a new function each render changes nothing
   const active = options.enabled !== false && Boolean(jobId) && Boolean(baseUrl);

@@ -9,8 +9,10 @@ import { inject } from 'vitest';
 
 import { JobQueueService } from '../../src/index.js';
 import type { FetchLike } from '../../src/index.js';
-import { MASTER_TOKEN } from './constants.js';
-import { freePort } from './processes.js';
+import { join } from 'node:path';
+
+import { APP_ORIGIN, MASTER_TOKEN } from './constants.js';
+import { freePort, jobsScript, Proc } from './processes.js';
 
 export const openApi = (): string => inject('openApi');
 export const securedApi = (): string => inject('securedApi');
@@ -28,7 +30,7 @@ export function uid(prefix = 'ts'): string {
 export interface CountingFetch {
   fetch: FetchLike;
   /** Every request passed on: method, URL and the signal it carried. */
-  calls: { method: string; url: string; signal: AbortSignal | undefined }[];
+  calls: { method: string; url: string; headers: Record<string, string>; signal: AbortSignal | undefined }[];
   /** The status of each answer, in the order they came. */
   statuses: number[];
   count: (pathPart: string) => number;
@@ -42,7 +44,8 @@ export function countingFetch(): CountingFetch {
     calls,
     statuses,
     fetch: async (input, init) => {
-      calls.push({ method: init?.method ?? 'GET', url: input, signal: init?.signal ?? undefined });
+      const headers = { ...(init?.headers as Record<string, string> | undefined) };
+      calls.push({ method: init?.method ?? 'GET', url: input, headers, signal: init?.signal ?? undefined });
       const response = await globalThis.fetch(input, init);
       statuses.push(response.status);
       return response;
@@ -63,4 +66,21 @@ export async function until(condition: () => boolean, timeoutMs = 10_000, what =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * One more `jobs-api` on this stack's Redis (wanting the master token, open to the DOM tests' origin),
+ * for tests that stop and restart an api under a client.
+ */
+export async function startApi(port: number): Promise<Proc> {
+  const env = {
+    ...inject('serviceEnv'),
+    JOBS_PORT: String(port),
+    JOBS_API_TOKEN: MASTER_TOKEN,
+    JOBS_CORS_ORIGINS: APP_ORIGIN,
+  };
+  const log = join(inject('logDir'), `api-extra-${port}-${Date.now()}.log`);
+  const proc = new Proc(`api-extra:${port}`, jobsScript('jobs-api'), [], env, log, 'service_ready');
+  await proc.waitReady();
+  return proc;
 }
