@@ -27,5 +27,6 @@ export type { BulkJob, JobQueueServiceConfig } from './service.js';
 export type { CallOptions, FetchLike, TokenSource } from './transport.js';
 export { TERMINAL_STATES } from './types.js';
 export type * from './types.js';
-export { activeWatchCount, IDLE_STATE, JobWatch, watchJob } from './watch.js';
+export { activeWatchCount, watchJob } from './shared.js';
+export { IDLE_STATE, JobWatch } from './watch.js';
 export type { JobState, JobTokenSource, WatchOptions } from './watch.js';

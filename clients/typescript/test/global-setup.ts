@@ -43,7 +43,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(join(tmpdir(), 'jobs-client-ts-'));
   const procs: Proc[] = [];
   const teardown = async (): Promise<void> => {
+    const stopping = Date.now();
     await Promise.all(procs.reverse().map((p) => p.stop()));
+    console.log(`stack stopped in ${Date.now() - stopping} ms`);
     if (!process.env.KEEP_TEST_LOGS) await rm(dir, { recursive: true, force: true });
   };
   try {

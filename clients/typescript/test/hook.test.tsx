@@ -4,6 +4,8 @@
  * the api on 127.0.0.1) against the real api and worker, with job-scoped tokens as a browser gets them.
  */
 
+import nodeConsole from 'node:console';
+
 import type { ReactElement } from 'react';
 import { act, cleanup, render, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -196,9 +198,12 @@ describe('the api restarting under a watching component', () => {
       const { seen, last, Probe } = probe(made.jobId, options);
       render(<Probe />);
       await waitFor(() => expect(last().progress).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
+      // happy-dom prints each refused connection to the process's own console: not worth reading here
+      const quiet = vi.spyOn(nodeConsole, 'error').mockImplementation(() => undefined);
       await api.stop(); // SIGTERM: the api ends its streams at once
       await waitFor(() => expect(last().connection).toBe('reconnecting'));
       api = await startApi(port);
+      quiet.mockRestore();
       await waitFor(() => expect(last().isTerminal).toBe(true), { timeout: 20_000 });
       expect(last()).toMatchObject({ status: 'completed', progress: 100, result: { slept: 4 } });
       expect(increasing(seen.map((s) => s.progress))).toBe(true);

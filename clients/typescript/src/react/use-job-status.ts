@@ -14,15 +14,8 @@ import { useCallback, useContext, useRef, useSyncExternalStore } from 'react';
 import type { BackoffPolicy } from '../backoff.js';
 import { envJobsUrl } from '../env.js';
 import type { FetchLike } from '../transport.js';
-import {
-  acquireWatch,
-  IDLE_STATE,
-  type JobState,
-  type JobTokenSource,
-  type JobWatch,
-  peekWatch,
-  releaseWatch,
-} from '../watch.js';
+import { acquireWatch, peekWatch, releaseWatch } from '../shared.js';
+import { IDLE_STATE, type JobState, type JobTokenSource, type JobWatch } from '../watch.js';
 import { JobsContext } from './provider.js';
 
 export interface UseJobStatusOptions {
