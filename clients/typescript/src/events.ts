@@ -111,6 +111,10 @@ export class EventFollower<R = unknown> implements JobSubscription {
     return this.ended.promise;
   }
 
+  private get stallMs(): number {
+    return this.options.stallTimeoutMs ?? DEFAULT_STALL_MS;
+  }
+
   setQueue(queue: string): void {
     this.queue ??= queue;
   }
@@ -166,13 +170,14 @@ export class EventFollower<R = unknown> implements JobSubscription {
     const headers: Record<string, string> = {};
     if (resumed) headers['Last-Event-ID'] = this.lastEventId as string;
     const call: CallOptions = { ...this.options, signal: anySignal([this.lifetime.signal, connection.signal]) };
-    const response = await this.transport.send(
-      'GET',
-      '/events',
-      { query: { jobId: this.jobId, queue: this.queue } },
-      call,
-      headers,
-    );
+    // A connect that hangs (a proxy holding the request) is given up like a silent stream.
+    const hung = setTimeout(() => connection.abort(new Error('no answer')), this.stallMs);
+    let response: Response;
+    try {
+      response = await this.transport.send('GET', '/events', { query: { jobId: this.jobId, queue: this.queue } }, call, headers);
+    } finally {
+      clearTimeout(hung);
+    }
     if (!response.body) throw new ApiConnectionError('the event stream has no body');
     await this.read(response.body, connection, resumed);
   }
@@ -184,7 +189,7 @@ export class EventFollower<R = unknown> implements JobSubscription {
         if (comment.trim() === 'connected') this.open(resumed);
       },
     });
-    const stallMs = this.options.stallTimeoutMs ?? DEFAULT_STALL_MS;
+    const stallMs = this.stallMs;
     let stall = setTimeout(() => connection.abort(new Error('stream stalled')), stallMs);
     const reader = body.getReader();
     const decoder = new TextDecoder();

@@ -67,10 +67,12 @@ test('a page on another origin shows a real job progressing to 100 % and its res
   page.on('pageerror', (err) => problems.push(err.message));
   page.on('console', (msg) => (msg.type() === 'error' ? problems.push(msg.text()) : undefined));
   const apiRequests: { url: string; origin: string | null; authorization: string | null }[] = [];
-  page.on('request', async (request) => {
+  page.on('request', (request) => {
     if (!request.url().startsWith(securedApi())) return;
-    const headers = await request.allHeaders();
-    apiRequests.push({ url: request.url(), origin: headers.origin ?? null, authorization: headers.authorization ?? null });
+    void request.allHeaders().then(
+      (headers) => apiRequests.push({ url: request.url(), origin: headers.origin ?? null, authorization: headers.authorization ?? null }),
+      (err: unknown) => problems.push(`headers of ${request.url()}: ${String(err)}`),
+    );
   });
   await recordProgress(page);
   await page.goto(example.url);

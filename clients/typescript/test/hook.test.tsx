@@ -7,13 +7,16 @@
 import nodeConsole from 'node:console';
 
 import type { ReactElement } from 'react';
-import { act, cleanup, render, waitFor } from '@testing-library/react';
+import { act, cleanup, configure, render, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 
 import { activeWatchCount, AuthenticationError, type JobState, NotFoundError, PermissionDeniedError } from '../src/index.js';
 import { JobsProvider, useJobStatus, type UseJobStatusOptions } from '../src/react/index.js';
 import { freePort } from './support/processes.js';
 import { backend, countingFetch, deadApi, openApi, securedApi, startApi, uid } from './support/stack.js';
+
+// Generous: under load a real api may answer slowly; a passing wait returns as soon as it holds.
+configure({ asyncUtilTimeout: 10_000 });
 
 afterEach(() => {
   cleanup();
