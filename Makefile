@@ -4,8 +4,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TS := clients/typescript
+TS_STAMP := $(TS)/node_modules/.installed
 
-.PHONY: help install run test test-fast lint format bench clean
+.PHONY: help install run test test-fast test-ts lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,6 +20,12 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
+
+# npm ci again whenever the lock or the manifest changed (npm ci empties node_modules, stamp included).
+$(TS_STAMP): $(TS)/package-lock.json $(TS)/package.json
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js >= 20.19 is needed for clients/typescript, found "+process.versions.node); process.exit(1) }'
+	cd $(TS) && npm ci --no-audit --no-fund
+	touch $(TS_STAMP)
 
 run: install ## start Redis, api, worker, scheduler and dashboard locally (Ctrl-C stops all)
 	$(BIN)/python scripts/run_local.py
@@ -32,8 +40,12 @@ format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install lint ## lint, then every test against real Redis servers and processes
+test: install lint ## lint, then every test against real Redis servers and processes (Python and TypeScript)
+	$(MAKE) --no-print-directory test-ts
 	$(BIN)/pytest
+
+test-ts: install $(TS_STAMP) ## the TypeScript client: build, typecheck, tests against a real api, worker and Chromium
+	cd $(TS) && npm test
 
 test-fast: install ## tests without lint
 	$(BIN)/pytest -x
@@ -42,4 +54,4 @@ bench: install ## throughput and latency figures (starts its own Redis)
 	$(BIN)/python -m bench
 
 clean: ## remove local data, caches and the venv
-	rm -rf $(VENV) .run .data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .run .data .mypy_cache .ruff_cache .pytest_cache $(TS)/node_modules $(TS)/dist $(TS)/test-results
