@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 TS := clients/typescript
 TS_STAMP := $(TS)/node_modules/.installed
 
-.PHONY: help install run test test-fast test-ts lint format bench clean
+.PHONY: help install run test test-fast test-ts lint format bench clean image container-test
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,6 +49,12 @@ test-ts: install $(TS_STAMP) ## the TypeScript client: build, typecheck, tests a
 
 test-fast: install ## tests without lint
 	$(BIN)/pytest -x
+
+image: ## build the container image with podman (Debian base made locally; PYTHON_IMAGE=… to use another)
+	scripts/containers/build_image.sh
+
+container-test: install ## as root: run the image, compose.yaml and the chart's pods with podman, and test them
+	scripts/containers/container_test.sh
 
 bench: install ## throughput and latency figures (starts its own Redis)
 	$(BIN)/python -m bench
