@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from support.postgres_server import PostgresServer
 from support.processes import Service
 from support.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
 from support.smtp_server import SmtpServer
+from support.waiting import wait_state
 
 TEMPLATE = "nchat_template"
 BUCKET = "nchat-backups"
@@ -122,7 +124,7 @@ def start_worker(spawn: Callable[..., Service]) -> Callable[..., Service]:
     """A jobs-worker with the built-in processors on (and the test processors, as every test has)."""
 
     def start(wait: bool = True, **env: str) -> Service:
-        return spawn("jobs-worker", wait=wait, JOBS_BUILTIN_PROCESSORS="true", **env)
+        return spawn("jobs-worker", wait=wait, **{"JOBS_BUILTIN_PROCESSORS": "true", **env})
 
     return start
 
@@ -143,3 +145,32 @@ def backup_dir(tmp_path: Path) -> Path:
 
 def job_env(**kwargs: Any) -> dict[str, str]:
     return {key: str(value) for key, value in kwargs.items() if value is not None}
+
+
+@dataclass
+class Rig:
+    """What most built-in tests need: workers to start, the api, Redis, and this test's nChat database."""
+
+    start_worker: Callable[..., Service]
+    api: ApiClient
+    redis: Any
+    prefix: str
+    db: asyncpg.Connection
+    nchat_url: str
+
+    async def run(self, job: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """Schedules through POST /schedule, waits for a final state, returns GET /jobs/:id."""
+        answer = await self.api.schedule(job)
+        await wait_state(
+            self.redis, self.prefix, answer["jobId"], ("completed", "failed", "cancelled"), timeout
+        )
+        return await self.api.job(answer["jobId"])
+
+
+@pytest.fixture
+async def rig(
+    start_worker: Callable[..., Service], bapi: ApiClient, redis: Any, prefix: str, nchat_url: str
+) -> AsyncIterator[Rig]:
+    conn = await asyncpg.connect(nchat_url)
+    yield Rig(start_worker, bapi, redis, prefix, conn, nchat_url)
+    await conn.close()

@@ -70,7 +70,8 @@ class PostgresServer:
         log = self.folder / "server.log"
         command = [
             postgres, "-D", str(self.data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
-            "-c", f"unix_socket_directories={self.folder}", "-c", "max_connections=200", *(FAST if fast else []),
+            "-c", f"unix_socket_directories={self.folder}", "-c", "max_connections=200",
+            *(FAST if fast else []),
         ]  # fmt: skip
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(_as_postgres(command), stdout=out, stderr=subprocess.STDOUT)

@@ -1,6 +1,8 @@
 """A real SMTP server (aiosmtpd, in its own thread) that keeps what it receives: for the tests, and as
 `make run`'s mail sink, where each message is also written as ``<folder>/<time>-<n>.eml``.
 
+It offers AUTH (PLAIN, LOGIN; without TLS, on 127.0.0.1 only) and accepts ``USER``/``PASSWORD`` below, so
+workers can be given an ``smtp://user:password@…`` URL as in production; mail without AUTH is accepted too.
 ``refuse(n, code)`` makes the next ``n`` messages be answered with that reply code at DATA (451: a
 transient failure the sender must retry; 550: a permanent one), so tests can drive the worker's retries.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from support.redis_server import free_port
 
@@ -42,6 +45,17 @@ class Received:
         return part.get_content() if part is not None else ""
 
 
+USER = "jobs-mailer"
+PASSWORD = "smtp-Secr3t-pw"
+
+
+def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = (
+        isinstance(data, LoginPassword) and data.login == USER.encode() and data.password == PASSWORD.encode()
+    )
+    return AuthResult(success=ok)
+
+
 class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
@@ -58,11 +72,21 @@ class SmtpServer:
         self.refusals: list[int] = []  # reply codes for the next messages
         self.refused = 0
         self._lock = threading.Lock()
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            _Handler(self),
+            hostname="127.0.0.1",
+            port=self.port,
+            auth_require_tls=False,
+            authenticator=_authenticate,
+        )
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"smtp://{USER}:{PASSWORD}@127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self._controller.start()
