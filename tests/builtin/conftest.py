@@ -149,14 +149,21 @@ def job_env(**kwargs: Any) -> dict[str, str]:
 
 @dataclass
 class Rig:
-    """What most built-in tests need: workers to start, the api, Redis, and this test's nChat database."""
+    """What most built-in tests need: processes to start, the api, Redis, and this test's nChat database."""
 
-    start_worker: Callable[..., Service]
+    spawn: Callable[..., Service]
     api: ApiClient
     redis: Any
     prefix: str
     db: asyncpg.Connection
     nchat_url: str
+
+    def start_worker(self, wait: bool = True, **env: str) -> Service:
+        """A jobs-worker with the built-in processors on (and the test processors, as every test has)."""
+        return self.spawn("jobs-worker", wait=wait, **{"JOBS_BUILTIN_PROCESSORS": "true", **env})
+
+    def start_scheduler(self, **env: str) -> Service:
+        return self.spawn("jobs-scheduler", **env)
 
     async def run(self, job: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
         """Schedules through POST /schedule, waits for a final state, returns GET /jobs/:id."""
@@ -169,8 +176,8 @@ class Rig:
 
 @pytest.fixture
 async def rig(
-    start_worker: Callable[..., Service], bapi: ApiClient, redis: Any, prefix: str, nchat_url: str
+    spawn: Callable[..., Service], bapi: ApiClient, redis: Any, prefix: str, nchat_url: str
 ) -> AsyncIterator[Rig]:
     conn = await asyncpg.connect(nchat_url)
-    yield Rig(start_worker, bapi, redis, prefix, conn, nchat_url)
+    yield Rig(spawn, bapi, redis, prefix, conn, nchat_url)
     await conn.close()

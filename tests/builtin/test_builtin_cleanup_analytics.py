@@ -30,7 +30,9 @@ async def seed_messages(rig: Rig) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
         OLD,
     )
     oldest = await rig.db.fetchval("SELECT id FROM nchat_messages ORDER BY created_at LIMIT 1")
-    await rig.db.execute("INSERT INTO nchat_reactions (message_id, user_id, emoji) VALUES ($1, $2, 'x')", oldest, author)
+    await rig.db.execute(
+        "INSERT INTO nchat_reactions (message_id, user_id, emoji) VALUES ($1, $2, 'x')", oldest, author
+    )
     await rig.db.execute("UPDATE nchat_channel_members SET last_read_message_id = $1", oldest)
     for i in range(RECENT):
         await message(rig.db, cid, author, f"new {i}", ago(hours=i + 1))
@@ -76,13 +78,17 @@ async def test_cleanup_of_read_notifications_and_of_job_history(rig: Rig) -> Non
             days,
         )
     rig.start_worker(JOBS_DATABASE_URL=rig.nchat_url)
-    result = result_of(await rig.run({"type": "cleanup-expired", "payload": {"targetType": "notifications", "olderThan": 30}}))
+    result = result_of(
+        await rig.run(
+            {"type": "cleanup-expired", "payload": {"targetType": "notifications", "olderThan": 30}}
+        )
+    )
     assert (result["matched"], result["deleted"]) == (2, 2)
     left = await rig.db.fetch("SELECT is_read FROM nchat_notifications ORDER BY created_at")
     assert [r["is_read"] for r in left] == [False, True]
 
     # Three finished jobs, made two days old; the cleanup job's own record is never touched.
-    status, body, _ = await rig.api.call("POST", "/schedule/bulk", json={"jobs": [{"type": "noop"}] * 3})
+    body = (await rig.api.call("POST", "/schedule/bulk", json={"jobs": [{"type": "noop"}] * 3}))[1]
     old_ids = [item["jobId"] for item in body["jobs"]]
     await wait_all(rig.redis, rig.prefix, old_ids, ["completed"])
     two_days_ago = (time.time() - 2 * 86_400) * 1000
@@ -118,8 +124,13 @@ async def test_analytics_of_a_day_and_a_rerun_replaces(rig: Rig) -> None:
         "channels": {"new": 1, "active": 1},
     }
     await message(rig.db, random, alice, "late arrival", at + timedelta(hours=1))
-    result = result_of(await rig.run({"type": "generate-analytics", "payload": {**payload, "metrics": ["messages"]}}))
-    assert result == {"date": "2026-02-03", "messages": {"total": 5, "perChannel": {str(general): 4, str(random): 1}}}
+    result = result_of(
+        await rig.run({"type": "generate-analytics", "payload": {**payload, "metrics": ["messages"]}})
+    )
+    assert result == {
+        "date": "2026-02-03",
+        "messages": {"total": 5, "perChannel": {str(general): 4, str(random): 1}},
+    }
     rows = await rig.db.fetch("SELECT metric, dimension, value FROM jobs_analytics_daily WHERE day = $1", day)
     stored = {(r["metric"], r["dimension"]): r["value"] for r in rows}
     assert stored == {

@@ -20,7 +20,9 @@ async def seed(rig: Rig) -> dict[str, object]:
     await user(rig.db, "carol", notification_email_frequency="weekly")
     await user(rig.db, "dave", notification_email_frequency="daily", notification_email=False)
     erin = await user(rig.db, "erin")
-    await rig.db.execute("INSERT INTO nchat_digest_settings (user_id, enabled, frequency) VALUES ($1, true, 'daily')", erin)
+    await rig.db.execute(
+        "INSERT INTO nchat_digest_settings (user_id, enabled, frequency) VALUES ($1, true, 'daily')", erin
+    )
     general = await channel(rig.db, "general", alice, bob)
     random = await channel(rig.db, "random", alice, bob)
     private = await channel(rig.db, "private", bob)
@@ -66,7 +68,9 @@ async def test_fan_out_creates_one_job_per_user_and_a_rerun_none(
     rig: Rig, smtp: SmtpServer, plugin: NotificationsPlugin
 ) -> None:
     users = await seed(rig)
-    rig.start_worker(JOBS_DATABASE_URL=rig.nchat_url, JOBS_SMTP_URL=smtp.auth_url, JOBS_WORKER_QUEUES="default")
+    rig.start_worker(
+        JOBS_DATABASE_URL=rig.nchat_url, JOBS_SMTP_URL=smtp.auth_url, JOBS_WORKER_QUEUES="default"
+    )
     fan_out = {"type": "send-email-digest", "payload": {"frequency": "daily"}}
     result = result_of(await rig.run(fan_out))
     assert (result["users"], result["created"], result["existing"]) == (2, 2, 0)  # alice and erin
@@ -79,10 +83,16 @@ async def test_fan_out_creates_one_job_per_user_and_a_rerun_none(
     assert len(smtp.to("alice@example.org")) == 1 and smtp.to("erin@example.org") == []
 
     # Through the plugin when it is configured (a second worker, on a queue of its own).
-    rig.start_worker(JOBS_DATABASE_URL=rig.nchat_url, JOBS_NOTIFICATIONS_URL=plugin.url, JOBS_WORKER_QUEUES="low-priority")
+    rig.start_worker(
+        JOBS_DATABASE_URL=rig.nchat_url, JOBS_NOTIFICATIONS_URL=plugin.url, JOBS_WORKER_QUEUES="low-priority"
+    )
     since = ago(days=1).isoformat()
     view = await rig.run(
-        {"type": "send-email-digest", "payload": {"userId": "alice", "since": since}, "options": {"queue": "low-priority"}}
+        {
+            "type": "send-email-digest",
+            "payload": {"userId": "alice", "since": since},
+            "options": {"queue": "low-priority"},
+        }
     )
     assert result_of(view)["via"] == "notifications-plugin"
     (request,) = plugin.for_user(str(users["alice"]))

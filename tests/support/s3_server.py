@@ -67,6 +67,7 @@ class S3Server:
             "-master.volumeSizeLimitMB=128", f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
             "-volume.max=16", "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
             "-s3", f"-s3.port={self.port}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",  # fixed default ports otherwise: not needed here
         ]  # fmt: skip
         with open(self.folder / "weed.log", "ab") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -89,11 +90,7 @@ class S3Server:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            self.proc.kill()  # its data is thrown away: no need for a clean stop
+            self.proc.wait(5)
         self.proc = None
         shutil.rmtree(self.folder, ignore_errors=True)
