@@ -3,12 +3,14 @@ free port (TCP on 127.0.0.1 only, password authentication), stop it.
 
 PostgreSQL refuses to run as root: when we are root, the folder is handed to the ``postgres`` system user
 and every server binary runs as that user (``setpriv``). The binaries are the machine's (PATH, else
-/usr/lib/postgresql/<newest>/bin). Readiness is the server's own "ready to accept connections" log line.
+/usr/lib/postgresql/<newest>/bin), else those of the pgserver wheel. Readiness is the server's own
+"ready to accept connections" log line.
 """
 
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -24,13 +26,25 @@ READY = "database system is ready to accept connections"
 FAST = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
 
 
+def wheel_bin_dir() -> Path | None:
+    """The binaries of the pgserver wheel (`make install` adds it when the machine has no PostgreSQL)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return folder if folder.is_dir() else None
+
+
 def pg_bin(name: str) -> str | None:
-    """A PostgreSQL server binary: PATH first, else the newest /usr/lib/postgresql/*/bin."""
+    """A PostgreSQL binary: PATH, else the newest /usr/lib/postgresql/*/bin, else the pgserver wheel's."""
     found = shutil.which(name)
     if found:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
-    return candidates[-1] if candidates else None
+    if candidates:
+        return candidates[-1]
+    wheel = wheel_bin_dir()
+    return str(wheel / name) if wheel is not None and (wheel / name).exists() else None
 
 
 def _as_postgres(command: list[str]) -> list[str]:
@@ -74,7 +88,10 @@ class PostgresServer:
             *(FAST if fast else []),
         ]  # fmt: skip
         with open(log, "ab") as out:
-            self.proc = subprocess.Popen(_as_postgres(command), stdout=out, stderr=subprocess.STDOUT)
+            # Own session: a Ctrl-C of `make run` reaches it through run_local, after the services stopped.
+            self.proc = subprocess.Popen(
+                _as_postgres(command), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self._wait_ready(log)
 
     def _initdb(self) -> None:
