@@ -134,3 +134,9 @@ class PostgresServer:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+if __name__ == "__main__":  # `make install`: exit 1 when no PostgreSQL binaries can be found
+    import sys
+
+    sys.exit(0 if pg_bin("initdb") and pg_bin("postgres") else 1)
