@@ -16,6 +16,7 @@ from jobs_core.settings import load_settings
 from jobs_worker.settings import WorkerSettings
 from support.api import ApiClient
 from support.processes import Service
+from support.redis_server import free_port
 from support.waiting import wait_all
 
 pytestmark = pytest.mark.timeout(90)
@@ -112,3 +113,15 @@ async def test_builtins_off_and_a_module_replacing_one(
     view = await run_job(bapi, redis, prefix, spec_test)
     assert view["result"] == {"success": True, "action": "test", "dataKeys": []}
     assert view["progress"] == 100
+
+
+async def test_an_unreachable_database_is_retried_and_its_password_never_shown(
+    start_worker: Callable[..., Service], bapi: ApiClient, redis: Redis, prefix: str
+) -> None:
+    url = f"postgresql://jobs:db-Secr3t-pw@127.0.0.1:{free_port()}/nchat"
+    worker = start_worker(JOBS_DATABASE_URL=url)
+    job = {"type": "generate-analytics", "payload": {}, "options": {"retry": {"attempts": 2, "delay": 50}}}
+    view = await run_job(bapi, redis, prefix, job)
+    assert view["status"] == "failed" and view["attempts"] == 2
+    assert all(e["error"].startswith("TargetUnavailable: ") for e in view["errors"]), view["errors"]
+    assert "db-Secr3t-pw" not in str(view) + "".join(worker.raw)
