@@ -1,6 +1,6 @@
 """Where backups go: a local folder (``JOBS_BACKUP_DIR``) or an S3 bucket (``JOBS_BACKUP_S3_*``, multipart
-upload), each with the same small interface: ``begin`` an upload, ``write`` chunks, ``finish`` with the
-SHA-256 or ``abort``; ``prune`` old backups.
+upload, the next part filling while the last one uploads), each with the same small interface: ``begin``
+an upload, ``write`` chunks, ``finish`` with the SHA-256 or ``abort``; ``prune`` old backups.
 
 Names: ``backup-{database}-{YYYYmmddTHHMMSSZ}-{tag}.pgdump``; the timestamp in the name (not a file or
 object date, which copies and restores change) decides the age. The SHA-256 is known only once the last
@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -100,13 +100,17 @@ class LocalStore:
 
 @dataclass
 class S3Upload:
+    """Parts are uploaded while the next one fills: at most one part in flight and one filling."""
+
     client: Any
     bucket: str
     key: str
     upload_id: str
     metadata: dict[str, str]
-    buffer: bytearray
-    parts: list[dict[str, Any]]
+    buffer: bytearray = field(default_factory=bytearray)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: asyncio.Task[None] | None = None
+    numbered: int = 0
 
     async def write(self, chunk: bytes) -> None:
         self.buffer += chunk
@@ -114,16 +118,26 @@ class S3Upload:
             await self._flush()
 
     async def _flush(self) -> None:
-        number = len(self.parts) + 1
+        await self._settle()
+        self.numbered += 1
         body, self.buffer = bytes(self.buffer), bytearray()
+        self.in_flight = asyncio.ensure_future(self._upload(self.numbered, body))
+
+    async def _settle(self) -> None:
+        if self.in_flight is not None:
+            task, self.in_flight = self.in_flight, None
+            await task
+
+    async def _upload(self, number: int, body: bytes) -> None:
         answer = await self.client.upload_part(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
         )
         self.parts.append({"ETag": answer["ETag"], "PartNumber": number})
 
     async def finish(self, sha256: str, size: int) -> str:
-        if self.buffer or not self.parts:
+        if self.buffer or not self.numbered:
             await self._flush()
+        await self._settle()
         await self.client.complete_multipart_upload(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
         )
@@ -142,6 +156,10 @@ class S3Upload:
         return f"s3://{self.bucket}/{self.key}"
 
     async def abort(self) -> None:
+        if self.in_flight is not None:
+            self.in_flight.cancel()
+            with contextlib.suppress(BaseException):
+                await self.in_flight
         with contextlib.suppress(Exception):
             await self.client.abort_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
@@ -161,7 +179,7 @@ class S3Store:
         answer = await self.client.create_multipart_upload(
             Bucket=self.bucket, Key=key, Metadata=metadata, ContentType="application/octet-stream"
         )
-        return S3Upload(self.client, self.bucket, key, answer["UploadId"], metadata, bytearray(), [])
+        return S3Upload(self.client, self.bucket, key, answer["UploadId"], metadata)
 
     async def prune(self, retention_days: int, keep: int, now: datetime) -> list[str]:
         keys: list[str] = []
