@@ -170,6 +170,18 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind
+    stop_services(procs)
+    if mail is not None:
+        mail.stop()
+    if postgres is not None:
+        postgres.stop()
+    if redis is not None:
+        redis.terminate()
+        redis.wait(10)
+
+
+def stop_services(procs: list[tuple[str, subprocess.Popen[str]]]) -> None:
+    """SIGTERM to each, then up to 30 s for each to drain and exit."""
     for _, proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -178,13 +190,6 @@ def main() -> None:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
-    if mail is not None:
-        mail.stop()
-    if postgres is not None:
-        postgres.stop()
-    if redis is not None:
-        redis.terminate()
-        redis.wait(10)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,11 @@ SELECT m.id, m.channel_id, c.name AS channel_name, m.content, m.created_at,
  LIMIT $4
 """
 
+LOG_SQL = """
+INSERT INTO jobs_digest_log (job_id, user_id, frequency, since, until, messages)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING
+"""
+
 
 async def send_email_digest(job: Job, p: SendEmailDigest, targets: Targets) -> dict[str, Any]:
     if p.user_id is None:
@@ -66,17 +71,7 @@ async def send_email_digest(job: Job, p: SendEmailDigest, targets: Targets) -> d
     delivery = await deliver_email(
         targets, job.id, user, subject=subject, text=text, html=html, category="digest"
     )
-    async with pool.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO jobs_digest_log (job_id, user_id, frequency, since, until, messages)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING",
-            job.id,
-            user.id,
-            p.frequency,
-            since,
-            until,
-            unread.total,
-        )
+    await pool.execute(LOG_SQL, job.id, user.id, p.frequency, since, until, unread.total)
     shown = sum(len(c.messages) for c in unread.channels)
     return {
         "sent": True,
