@@ -143,10 +143,6 @@ def backup_dir(tmp_path: Path) -> Path:
     return tmp_path / "backups"
 
 
-def job_env(**kwargs: Any) -> dict[str, str]:
-    return {key: str(value) for key, value in kwargs.items() if value is not None}
-
-
 @dataclass
 class Rig:
     """What most built-in tests need: processes to start, the api, Redis, and this test's nChat database."""
