@@ -34,6 +34,7 @@ HOSTILE_BODIES: list[tuple[str, bytes, str, str]] = [
     ("number out of range", b'{"type": "x", "payload": {"n": 1e999}}', JSON, "out of range"),
     ("truncated", b'{"type": ', JSON, "not valid JSON"),
     ("byte order mark", b'\xef\xbb\xbf{"type": "x"}', JSON, "not valid JSON"),
+    ("a lone control character (found by the fuzzer)", b"\x1c", JSON, "not valid JSON"),
 ]
 
 # Every operation that reads a body, with a body wrapper that puts the hostile text where it is read.

@@ -26,6 +26,7 @@ MAX_DEPTH = 64
 # 64-bit integers need at most 19 digits; a few more leave room for signs and big identifiers.
 MAX_INT_DIGITS = 40
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
+JSON_WHITESPACE = " \t\r\n"
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -39,7 +40,7 @@ async def read_json(request: web.Request, *, required: bool = True) -> Any:
         raise InvalidInput(
             f"body: not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})"
         ) from None
-    if not text.strip():
+    if not text.strip(JSON_WHITESPACE):  # str.strip() would also drop \x1c-\x1f, which JSON refuses
         if required:
             raise InvalidInput("body: a JSON object is required")
         return {}
