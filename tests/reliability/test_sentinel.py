@@ -1,6 +1,6 @@
 """Issue 12 §3, Sentinel: api, worker and scheduler find the master through three real sentinels
 (JOBS_REDIS_SENTINELS wins over a JOBS_REDIS_URL that points nowhere), the master is SIGKILLed during a
-load of enqueues, and every service follows the promoted replica without a restart: the api's readiness
+load of enqueues, and every service follows the promoted replica without a restart: api and worker readiness
 goes false and back, every job acknowledged with 201 (JOBS_REDIS_MIN_REPLICAS_ACK=1) is on the new master
 and completes, the scheduler's every-second schedule fires again, and the registry is consistent.
 JOBS_REDIS_MIN_REPLICAS_ACK against a silent replica answers 503 and reports nothing as accepted.
@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from observability.obs_helpers import probe
 from reliability.admin_cli import admin_check
 from support.api import ApiClient
 from support.redis_server import RedisServer
@@ -80,6 +81,14 @@ async def readiness(api: ApiClient, seen: list[bool], stop: asyncio.Event) -> No
         await asyncio.sleep(0.1)
 
 
+async def worker_readiness(port: int, seen: list[bool], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        ready = (await probe(port, "/readyz"))[0] == 200
+        if not seen or seen[-1] != ready:
+            seen.append(ready)
+        await asyncio.sleep(0.1)
+
+
 async def test_failover_under_load_loses_no_acknowledged_job(
     deployment: SentinelDeployment, spawn: Any, prefix: str, base_env: dict[str, str]
 ) -> None:
@@ -90,8 +99,13 @@ async def test_failover_under_load_loses_no_acknowledged_job(
     api = ApiClient(int(api_proc.wait_for("service_ready")["port"]))
     every_second = {"type": "noop", "schedule": "* * * * * *", "options": {"scheduleId": "tick"}}
     assert (await api.call("POST", "/schedule", json=every_second))[0] == 201
-    load, seen, stop = Load(api), [], asyncio.Event()
-    tasks = [asyncio.create_task(load.run()), asyncio.create_task(readiness(api, seen, stop))]
+    load, seen, worker_seen, stop = Load(api), [], [], asyncio.Event()
+    worker_port = int(worker.wait_for("service_ready")["probe_port"])
+    tasks = [
+        asyncio.create_task(load.run()),
+        asyncio.create_task(readiness(api, seen, stop)),
+        asyncio.create_task(worker_readiness(worker_port, worker_seen, stop)),
+    ]
     await wait_until(
         lambda: asyncio.sleep(0, len(load.acked) >= 50), 20, "50 jobs enqueued before the fail-over"
     )
@@ -100,6 +114,9 @@ async def test_failover_under_load_loses_no_acknowledged_job(
     killed_at = time.time()
     new = await asyncio.to_thread(deployment.wait_new_master, old.port)
     await wait_until(lambda: asyncio.sleep(0, seen[-1] is True and False in seen), 30, "api ready again")
+    await wait_until(
+        lambda: asyncio.sleep(0, worker_seen[-1] is True and False in worker_seen), 30, "worker too"
+    )
     recovered_s = time.time() - killed_at
     before = len(load.acked)
     await wait_until(lambda: asyncio.sleep(0, len(load.acked) >= before + 50), 30, "50 more jobs after it")
@@ -134,7 +151,7 @@ async def test_failover_under_load_loses_no_acknowledged_job(
     assert (code, report["found"]) == (0, 0), report
     print(
         f"sentinel fail-over: {len(load.acked)} acknowledged, 0 lost, refused {load.refused}, "
-        f"api ready again {recovered_s:.1f} s after the SIGKILL, readiness {seen}, "
+        f"api ready again {recovered_s:.1f} s after the SIGKILL, readiness api {seen} worker {worker_seen}, "
         f"cron fired {len(ticks)} times since"
     )
 
