@@ -39,3 +39,6 @@ HOSTILE_BODIES: list[tuple[str, bytes, str, str]] = [
 
 # Every operation that reads a body, with a body wrapper that puts the hostile text where it is read.
 BODY_ROUTES = ["/schedule", "/schedule/bulk", "/queues/default/drain", "/queues/default/clean"]
+
+# Header values the SSE endpoint must refuse before its stream starts (400), never after it.
+HOSTILE_LAST_EVENT_IDS = ["99999999999999999999", "1-99999999999999999999", "abc", "1-2-3", "", "-1"]

@@ -25,7 +25,7 @@ from redis import Redis
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from reliability.hostile import BODY_ROUTES, HOSTILE_BODIES
+from reliability.hostile import BODY_ROUTES, HOSTILE_BODIES, HOSTILE_LAST_EVENT_IDS
 from support.processes import Service
 from support.redis_server import RedisServer, free_port
 
@@ -133,7 +133,8 @@ def test_fuzz_every_operation(target: Target) -> None:
     print(f"fuzz: {total} requests over {len(operations)} operations, statuses {dict(sorted(seen.items()))}")
     assert total >= MIN_REQUESTS, seen
     assert not any(status >= 500 for status in seen)
-    assert not [line for line in target.api.lines if line.get("event") == "unhandled_error"]
+    crashes = [line for line in target.api.lines if line.get("event") == "unhandled_error"]
+    assert not crashes, [(c.get("path"), str(c.get("exception", ""))[-1500:]) for c in crashes]
 
 
 def test_hostile_bodies_and_undeclared_methods(target: Target) -> None:
@@ -152,6 +153,13 @@ def test_hostile_bodies_and_undeclared_methods(target: Target) -> None:
                 assert response.status_code == 400 and words in response.json()["error"]["message"], name
                 operation.validate_response(response)
                 assert target.digest() == before, (route, name)
+        for last in HOSTILE_LAST_EVENT_IDS:
+            response = session.get(
+                f"{target.base}/events?queue=default", headers={"Last-Event-ID": last}, timeout=5
+            )
+            assert response.status_code == 400 and "Last-Event-ID" in response.json()["error"]["message"], (
+                last
+            )
         for path in ("/schedule", "/jobs", "/jobs/x", "/queues/default", "/health", "/events"):
             for method in ("PUT", "PATCH", "TRACE"):
                 response = session.request(method, target.base + path)
