@@ -18,6 +18,7 @@ STR: dict[str, Any] = {"type": "string"}
 OPT_STR: dict[str, Any] = {"type": ["string", "null"]}
 INT: dict[str, Any] = {"type": "integer"}
 BOOL: dict[str, Any] = {"type": "boolean"}
+NUMBER: dict[str, Any] = {"type": "number"}
 TIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
 STATE: dict[str, Any] = {"enum": list(JOB_STATES)}
 JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
@@ -60,7 +61,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "ScheduledBulk": obj({"jobs": array(ref("Scheduled"))}),
     "JobSummary": obj(
-        {"jobId": STR, "type": STR, "queue": STR, "status": STATE, "priority": OPT_STR, "progress": INT}
+        {"jobId": STR, "type": STR, "queue": STR, "status": STATE, "priority": OPT_STR, "progress": NUMBER}
         | {"attempts": INT, "createdAt": TIME, "finishedAt": TIME}
     ),
     "JobDetail": {
