@@ -115,16 +115,18 @@ class Background:
         pairs = [v for c in running for v in (c.id, c.token)]
         lost = await self.worker.store.run("extend_leases", self.worker.settings.lease_ms, *pairs)
         self.renewals += 1
+        # A try whose outcome was written between reading ``running`` and this reply shows up here
+        # too; interrupt() tells the two apart, and only a try really taken away is logged.
         for job_id in lost:
-            log.warning("lease_lost", job_id=job_id)
-            self.worker.interrupt(job_id, lost=True)
+            if self.worker.interrupt(job_id, lost=True):
+                log.warning("lease_lost", job_id=job_id)
 
     def _fence_if_expired(self) -> None:
         if time.monotonic() - self.last_renewal < self.worker.settings.lease_ms / 1000 * 0.9:
             return
         for job_id in list(self.worker.running):
-            log.warning("lease_expired_self_fence", job_id=job_id)
-            self.worker.interrupt(job_id, lost=True)
+            if self.worker.interrupt(job_id, lost=True):
+                log.warning("lease_expired_self_fence", job_id=job_id)
 
     async def _heartbeat(self) -> None:
         w, keys = self.worker, self.worker.store.keys

@@ -28,10 +28,13 @@ STACK_LIMIT = 8000
 
 @dataclass
 class Interrupts:
-    """Why a running try's task was cancelled: by a user cancel, a lost lease, or shutdown."""
+    """Why a running try's task was cancelled (a user cancel, a lost lease, or shutdown), and which tries
+    are past their processor (``finishing``): those only wait for their outcome to be written and are
+    never interrupted; the transition scripts fence that write if the try was ended meanwhile."""
 
     cancelled: set[str] = field(default_factory=set)
     lost: set[str] = field(default_factory=set)
+    finishing: set[str] = field(default_factory=set)
 
 
 class Observer:
@@ -57,18 +60,26 @@ class Execution:
         started = time.monotonic()
         self.observer.started(claimed)
         outcome = await self._outcome(claimed)
-        seconds = time.monotonic() - started
-        self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
-        if outcome is None:
-            return
-        kind, args, fields = outcome
-        duration_ms = int(seconds * 1000)
-        if kind in ("complete", "fail"):
-            args = (*args, duration_ms)
-        done = self.finisher.add(kind, claimed.id, claimed.token, *args)
-        if kind != "complete" or self.log_completed:
-            self._log(claimed, kind, duration_ms, fields)
-        await done
+        # No await since the processor returned: from here on the try is finishing (see Interrupts).
+        self.interrupts.finishing.add(claimed.id)
+        try:
+            seconds = time.monotonic() - started
+            self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
+            if outcome is None:
+                return
+            kind, args, fields = outcome
+            duration_ms = int(seconds * 1000)
+            if kind in ("complete", "fail"):
+                args = (*args, duration_ms)
+            done = self.finisher.add(kind, claimed.id, claimed.token, *args)
+            if kind != "complete" or self.log_completed:
+                self._log(claimed, kind, duration_ms, fields)
+            # Shielded: the future is shared by the whole batch, and cancelling this task (shutdown)
+            # must not cancel it for the other tries in the batch.
+            await asyncio.shield(done)
+        finally:
+            for pending in (self.interrupts.finishing, self.interrupts.cancelled, self.interrupts.lost):
+                pending.discard(claimed.id)
 
     async def _outcome(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
         processor = self.processors.get(c.type)

@@ -169,13 +169,16 @@ class JobsWorker(Worker):
             self.wakeup.set()
 
     # --- control ------------------------------------------------------------------------------------
-    def interrupt(self, job_id: str, lost: bool) -> None:
-        """Cancels the local task of a try that was cancelled (by a user) or lost (lease taken over)."""
+    def interrupt(self, job_id: str, lost: bool) -> bool:
+        """Cancels the local task of a try that was cancelled (by a user) or lost (lease taken over);
+        False when there is nothing to interrupt: no such task, or its processor already returned and
+        its outcome is being written (Redis refuses that write if the try is no longer its owner)."""
         task = self.tasks.get(job_id)
-        if task is None or task.done():
-            return
+        if task is None or task.done() or job_id in self.interrupts.finishing:
+            return False
         (self.interrupts.lost if lost else self.interrupts.cancelled).add(job_id)
         task.cancel()
+        return True
 
     def wake(self, queue: str | None = None) -> None:
         if queue is None or queue in self.queues:
