@@ -180,6 +180,12 @@ class Cluster:
         live = [s for s, _ in self.apis] + list(self.workers.values()) + self.schedulers
         return [f"{s.name} exited {s.proc.poll()}" for s in live if s.proc.poll() is not None]
 
+    def save_logs(self, folder: Path) -> None:
+        """Every process's output, one file each (the run folder is kept with ``--keep``)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for service in self.every_process():
+            (folder / f"{service.name}.log").write_text("".join(service.raw), encoding="utf-8")
+
     def stop(self) -> None:
         for service in [*self.schedulers, *self.workers.values(), *(s for s, _ in self.apis)]:
             service.signal(signal.SIGTERM)
@@ -195,4 +201,3 @@ class Cluster:
 async def ready_line(service: Service, timeout: float = 60.0) -> dict[str, Any]:
     """The process's ``service_ready`` log line, awaited without blocking the event loop."""
     return await asyncio.to_thread(service.wait_for, "service_ready", timeout)
-

@@ -87,12 +87,15 @@ class FaultInjector:
                 record.violations.append(f"{fault.kind}: no recovery: {err}")
 
     # --- workers --------------------------------------------------------------------------------------
-    def _pick_worker(self) -> str:
+    async def _pick_worker(self) -> str:
+        """A seeded choice among the workers that hold jobs right now (a kill of an idle worker tests
+        little), or among all when none does."""
         by_start = sorted(self.cluster.workers, key=lambda w: int(self.cluster.workers[w].name.split("#")[1]))
-        return self.rng.choice(by_start)
+        holding = set((await active_jobs(self.redis)).values())
+        return self.rng.choice([w for w in by_start if w in holding] or by_start)
 
     async def worker_kill(self, record: FaultRecord) -> None:
-        worker_id = self._pick_worker()
+        worker_id = await self._pick_worker()
         service = self.cluster.retire_worker(worker_id)
         record.target, record.at = service.name, time.time()
         await asyncio.to_thread(service.kill)
@@ -100,21 +103,24 @@ class FaultInjector:
         record.in_flight = {job for job, worker in held.items() if worker == worker_id}
         replacement = asyncio.create_task(self.cluster.add_worker())
 
-        async def all_moved() -> bool:
+        async def all_moved() -> list[int] | None:
             pipe = self.redis.pipeline(transaction=False)
             for job_id in record.in_flight:
-                pipe.hmget(KEYS.job(job_id), ["status", "worker"])
+                pipe.hmget(KEYS.job(job_id), ["status", "worker", "startedAt"])
             rows = await pipe.execute()
-            return all(status in FINAL or worker != worker_id for status, worker in rows)
+            if all(status in FINAL or worker != worker_id for status, worker, _ in rows):
+                return [int(started) for _, worker, started in rows if worker != worker_id] or [0]
+            return None
 
         timeout = self.scenario.lease_ms / 1000 + 60
-        await self.follower.wait_until(all_moved, timeout, f"the jobs of {service.name} to run again")
+        restarts = await self.follower.wait_until(all_moved, timeout, f"the jobs of {service.name} to rerun")
         record.recovery_s = time.time() - record.at
+        if max(restarts):
+            record.notes["last rerun started after s"] = round(max(restarts) / 1000 - record.at, 2)
         await replacement
-        record.notes["jobs held"] = len(record.in_flight)
 
     async def worker_term(self, record: FaultRecord) -> None:
-        worker_id = self._pick_worker()
+        worker_id = await self._pick_worker()
         service = self.cluster.retire_worker(worker_id)
         record.target, record.at = service.name, time.time()
         service.signal(signal.SIGTERM)
@@ -168,8 +174,10 @@ class FaultInjector:
         redis = self.cluster.redis
         if kill:
             await redis.set_fsync("always")
-        before = set(await active_jobs(self.redis))
+        # The clock first, then the read: a claim that lands after the read begins writes its start
+        # line after ``snapshot``, so the window catches every try the read could miss.
         snapshot = time.time()
+        before = set(await active_jobs(self.redis))
         record.target, record.at = ("SIGKILL, appendfsync always" if kill else "SIGTERM"), time.time()
         await asyncio.to_thread(redis.kill if kill else redis.shutdown)
         await asyncio.to_thread(redis.start)

@@ -155,6 +155,11 @@ def admin_check(redis_url: str) -> tuple[bool | None, str]:
         return None, "jobs-admin is not installed (not on main yet): the harness's own checks ran"
     env = {**os.environ, "JOBS_REDIS_URL": redis_url, "JOBS_KEY_PREFIX": PREFIX}
     done = subprocess.run(
-        [str(command), "check", "-o", "json"], env=env, capture_output=True, text=True, timeout=300
+        [str(command), "check", "-o", "json"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return done.returncode == 0, (done.stdout + done.stderr).strip()

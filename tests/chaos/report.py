@@ -33,13 +33,15 @@ class Report:
 
     def rows(self) -> list[tuple[str, str]]:
         f = self.figures
+        cron = f"{f['cron slots']:,} fired, {f['cron missing']} missing, {f['cron fired twice']} fired twice"
+        cron += f" ({f['cron fires without a log line']} without a created log line)"
+        dup = f"{f['duplicated']} ({f['duplicated in flight']} of them in flight at a kill"
+        dup += f"; {f['in flight at kills']} jobs were in flight at kills)"
         rows = [
             ("jobs acknowledged", f"{f['acknowledged']:,} ({f['mix']})"),
-            ("cron slots (1 s schedule)", f"{f['cron slots']:,} fired, {f['cron missing']} missing, "
-                                          f"{f['cron fired twice']} fired twice"),  # fmt: skip
+            ("cron slots (1 s schedule)", cron),
             ("lost", f"{f['lost']}"),
-            ("duplicated side effects", f"{f['duplicated']} ({f['duplicated in flight']} in flight at a "
-                                        f"kill; {f['in flight at kills']} jobs were in flight at kills)"),  # fmt: skip
+            ("duplicated side effects", dup),
             ("stuck (not finished at the end)", f"{f['stuck']}"),
             ("registry / metrics disagreements", f"{f['registry violations']}"),
         ]
@@ -47,12 +49,12 @@ class Report:
             times = [r.recovery_s for r in records if r.recovery_s is not None]
             worst = f"max {max(times):.2f} s" if times else "no recovery"
             rows.append((f"recovery: {KIND_NAMES[kind]} ×{len(records)}", worst + _extra(records)))
+        speed = f"{f['throughput faults']:,.0f} jobs/s (before the first fault {f['throughput before']:,.0f})"
+        everysec = f"{f['everysec lost']} of {f['everysec acknowledged']:,} (Redis down "
+        everysec += f"{f['everysec down s']:.1f} s; {f['everysec rerun']} completed jobs ran again)"
         rows += [
-            ("throughput during faults", f"{f['throughput faults']:,.0f} jobs/s "
-                                         f"(before the first fault {f['throughput before']:,.0f})"),  # fmt: skip
-            ("everysec SIGKILL: acknowledged, then lost", f"{f['everysec lost']} of "
-             f"{f['everysec acknowledged']:,} (Redis down {f['everysec down s']:.1f} s; "
-             f"{f['everysec rerun']} completed jobs ran again)"),  # fmt: skip
+            ("throughput during faults", speed),
+            ("everysec SIGKILL: acknowledged, then lost", everysec),
             ("wall time", f"{f['wall s']:.0f} s"),
         ]
         return rows
@@ -60,8 +62,8 @@ class Report:
     def table(self) -> str:
         rows = self.rows()
         width = max(len(name) for name, _ in rows)
-        lines = [f"chaos run '{self.scenario}', seed {self.seed}", "",
-                 f"| {'figure'.ljust(width)} | value |", f"|{'-' * (width + 2)}|-------|"]  # fmt: skip
+        lines = [f"chaos run '{self.scenario}', seed {self.seed}", ""]
+        lines += [f"| {'figure'.ljust(width)} | value |", f"|{'-' * (width + 2)}|-------|"]
         lines += [f"| {name.ljust(width)} | {value} |" for name, value in rows]
         lines += ["", "PASSED" if self.passed else f"FAILED: {len(self.violations)} violation(s)"]
         lines += [f"  - {v}" for v in self.violations]
@@ -78,7 +80,9 @@ def _by_kind(faults: list[FaultRecord]) -> dict[str, list[FaultRecord]]:
 
 def _extra(records: list[FaultRecord]) -> str:
     if records[0].kind == "worker_kill":
-        return f"; {sum(len(r.in_flight) for r in records)} jobs held by the killed workers"
+        reruns = [float(r.notes["last rerun started after s"]) for r in records if r.notes]
+        rerun = f", rerun within {max(reruns):.2f} s" if reruns else ""
+        return f"; {sum(len(r.in_flight) for r in records)} jobs held by the killed workers{rerun}"
     if records[0].kind == "leader_kill":
         worst = max(float(r.notes.get("new leader after s", 0)) for r in records)
         return f"; new leader within {worst:.2f} s"

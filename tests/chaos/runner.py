@@ -47,7 +47,9 @@ class Run:
         await self.cluster.start()
         url = self.cluster.redis.url
         retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 40)
-        self.redis = Redis.from_url(url, decode_responses=True, retry=retry, retry_on_error=[RedisConnectionError])
+        self.redis = Redis.from_url(
+            url, decode_responses=True, retry=retry, retry_on_error=[RedisConnectionError]
+        )
         self.follower = EventFollower(url, PREFIX)
         self.follower.start()
         self.pool = ApiPool([port for _, port in self.cluster.apis])
@@ -119,9 +121,12 @@ class Run:
         jobs, acks = self.all_jobs()
         effects = read_effects(self.cluster.effects_dir)
         flight = checker.in_flight_at_kills(self.injector.records, effects)
-        found = checker.check_jobs(jobs, acks, registry.records, self.canceller.results, self.scenario.max_stalls)
+        found = checker.check_jobs(
+            jobs, acks, registry.records, self.canceller.results, self.scenario.max_stalls
+        )
         checker.check_effects(found, acks, registry.records, effects, flight)
-        checker.cron_violations(found, registry.records, self.fired_lines())
+        fires = int(await self.redis.hget(KEYS.schedule_state(TICK), "fires") or 0)
+        checker.cron_violations(found, registry.records, self.fired_lines(), fires)
         checker.stuck(found, registry.records)
         consistency = registry_violations(registry) + await metrics_violations(self.pool, registry)
         found.figures["registry violations"] = len(consistency)
@@ -131,7 +136,9 @@ class Run:
         self.report.figures.update(throughput(registry.records, self.injector.records))
         self.report.faults = self.injector.records
         if found.duplicated:
-            self.report.notes.append(f"duplicated (all in flight at a kill): {found.duplicated[:20]}")
+            by_fault = checker.duplicates_by_fault(found.duplicated, self.injector.records, effects)
+            self.report.notes.append(f"duplicated, by the fault they were in flight at: {dict(by_fault)}; "
+                                     f"e.g. {found.duplicated[:10]}")  # fmt: skip
         await self.admin_check("after the chaos run")
 
     def _fault_violations(self) -> list[str]:
@@ -142,7 +149,9 @@ class Run:
         mix = Counter(jobs[i].kind for i in acks)
         unacked = len(self.workload.jobs) - len(self.load.acks)
         if unacked:
-            self.report.violations.append(f"{unacked} pushed jobs were never acknowledged before the deadline")
+            self.report.violations.append(
+                f"{unacked} pushed jobs were never acknowledged before the deadline"
+            )
         retries = ", ".join(f"{n} × {why}" for why, n in self.load.retries.most_common())
         self.report.notes.append(f"{self.load.requests} requests; retried: {retries or 'none'}")
         return {"acknowledged": len(acks), "mix": ", ".join(f"{k} {n:,}" for k, n in mix.most_common())}
@@ -163,7 +172,9 @@ class Run:
         problems = registry_violations(registry)
         checker_out = checker.Findings()
         checker.stuck(checker_out, registry.records)
-        self.report.violations += [f"after the everysec crash: {p}" for p in problems + checker_out.violations]
+        self.report.violations += [
+            f"after the everysec crash: {p}" for p in problems + checker_out.violations
+        ]
         effects = read_effects(self.cluster.effects_dir)
         self.report.figures.update({
             "everysec acknowledged": figures.acknowledged_before_kill, "everysec lost": len(figures.lost),
@@ -196,5 +207,6 @@ async def run(scenario: Scenario, folder: Path) -> Report:
         await chaos_run.everysec()
     finally:
         await chaos_run.close()
+        chaos_run.cluster.save_logs(folder / "logs")
     chaos_run.report.figures["wall s"] = time.time() - began
     return chaos_run.report
