@@ -113,13 +113,15 @@ class Background:
         if not running:
             return
         pairs = [v for c in running for v in (c.id, c.token)]
-        lost = await self.worker.store.run("extend_leases", self.worker.settings.lease_ms, *pairs)
+        reply = await self.worker.store.run("extend_leases", self.worker.settings.lease_ms, *pairs)
         self.renewals += 1
-        # A try whose outcome was written between reading ``running`` and this reply shows up here
-        # too; interrupt() tells the two apart, and only a try really taken away is logged.
-        for job_id in lost:
-            if self.worker.interrupt(job_id, lost=True):
-                log.warning("lease_lost", job_id=job_id)
+        # Not every try listed here was taken away: one whose outcome was written between reading
+        # ``running`` and this reply shows up too (interrupt() leaves it alone), and so does one a user
+        # cancelled when the cancel broadcast is slower than this reply (interrupted as a cancel).
+        for job_id, status in zip(reply[0::2], reply[1::2], strict=True):
+            cancelled = status == "cancelled"
+            if self.worker.interrupt(job_id, lost=not cancelled) and not cancelled:
+                log.warning("lease_lost", job_id=job_id, status=status)
 
     def _fence_if_expired(self) -> None:
         if time.monotonic() - self.last_renewal < self.worker.settings.lease_ms / 1000 * 0.9:
