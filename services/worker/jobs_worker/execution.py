@@ -18,6 +18,7 @@ from typing import Any
 
 from jobs_core.logging import get_logger
 from jobs_core.model import backoff_ms
+from jobs_core.redis_conn import UNREACHABLE
 from jobs_core.store import JobStore
 from jobs_worker.finisher import Finisher
 from jobs_worker.job import Claimed, Job, UnrecoverableError
@@ -65,21 +66,29 @@ class Execution:
         try:
             seconds = time.monotonic() - started
             self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
-            if outcome is None:
-                return
-            kind, args, fields = outcome
-            duration_ms = int(seconds * 1000)
-            if kind in ("complete", "fail"):
-                args = (*args, duration_ms)
-            done = self.finisher.add(kind, claimed.id, claimed.token, *args)
-            if kind != "complete" or self.log_completed:
-                self._log(claimed, kind, duration_ms, fields)
-            # Shielded: the future is shared by the whole batch, and cancelling this task (shutdown)
-            # must not cancel it for the other tries in the batch.
-            await asyncio.shield(done)
+            if outcome is not None:
+                await self._write(claimed, outcome, seconds)
         finally:
             for pending in (self.interrupts.finishing, self.interrupts.cancelled, self.interrupts.lost):
                 pending.discard(claimed.id)
+
+    async def _write(
+        self, c: Claimed, outcome: tuple[str, tuple[Any, ...], dict[str, Any]], seconds: float
+    ) -> None:
+        """Hands the outcome to the finisher and waits until it is in Redis."""
+        kind, args, fields = outcome
+        duration_ms = int(seconds * 1000)
+        if kind in ("complete", "fail"):
+            args = (*args, duration_ms)
+        done = self.finisher.add(kind, c.id, c.token, *args)
+        if kind != "complete" or self.log_completed:
+            self._log(c, kind, duration_ms, fields)
+        # Shielded: the future is shared by the whole batch, and cancelling this task (shutdown) must not
+        # cancel it for the other tries in the batch.
+        try:
+            await asyncio.shield(done)
+        except UNREACHABLE:  # the finisher gave up (finish_batch_lost): the try runs again elsewhere
+            log.warning("outcome_not_written", job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt)
 
     async def _outcome(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
         processor = self.processors.get(c.type)
