@@ -68,7 +68,15 @@ class Report:
         lines += ["", "PASSED" if self.passed else f"FAILED: {len(self.violations)} violation(s)"]
         lines += [f"  - {v}" for v in self.violations]
         lines += [f"note: {n}" for n in self.notes]
+        lines += ["", "faults, in order:"] + [_fault_line(f, self.faults[0].at) for f in self.faults]
         return "\n".join(lines)
+
+
+def _fault_line(f: FaultRecord, start: float) -> str:
+    recovery = "no recovery" if f.recovery_s is None else f"recovered in {f.recovery_s:.2f} s"
+    held = f", {len(f.in_flight)} in flight" if f.in_flight else ""
+    notes = "".join(f", {k} {v}" for k, v in f.notes.items())
+    return f"  +{f.at - start:6.1f} s  {f.kind:<13} {f.target:<28} {recovery}{held}{notes}"
 
 
 def _by_kind(faults: list[FaultRecord]) -> dict[str, list[FaultRecord]]:
