@@ -54,10 +54,15 @@ def in_flight_at_kills(faults: list[FaultRecord], effects: Effects) -> set[str]:
     return set().union(*(fault_in_flight(f, effects) for f in faults)) if faults else set()
 
 
-def duplicates_by_fault(duplicated: list[str], faults: list[FaultRecord], effects: Effects) -> Counter[str]:
-    """Which kind of fault each duplicated job was in flight at (the first that held it)."""
+def duplicates_by_fault(
+    duplicated: list[str], faults: list[FaultRecord], effects: Effects
+) -> dict[str, list[str]]:
+    """The duplicated jobs grouped by the kind of fault they were in flight at (the first that held them)."""
     sets = [(f.kind, fault_in_flight(f, effects)) for f in faults]
-    return Counter(next((kind for kind, held in sets if job in held), "none") for job in duplicated)
+    out: dict[str, list[str]] = {}
+    for job in duplicated:
+        out.setdefault(next((kind for kind, held in sets if job in held), "none"), []).append(job)
+    return out
 
 
 def expected_state(job: Planned, record: dict[str, str], cancels: dict[str, str], max_stalls: int) -> str:

@@ -137,8 +137,10 @@ class Run:
         self.report.faults = self.injector.records
         if found.duplicated:
             by_fault = checker.duplicates_by_fault(found.duplicated, self.injector.records, effects)
-            self.report.notes.append(f"duplicated, by the fault they were in flight at: {dict(by_fault)}; "
-                                     f"e.g. {found.duplicated[:10]}")  # fmt: skip
+            for kind, ids in by_fault.items():
+                self.report.notes.append(
+                    f"duplicated, in flight at {kind} ({len(ids)}): {', '.join(ids[:200])}"
+                )
         await self.admin_check("after the chaos run")
 
     def _fault_violations(self) -> list[str]:
