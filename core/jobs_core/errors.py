@@ -29,6 +29,10 @@ class Unauthorized(JobsError):
     status, code = 401, "unauthorized"
 
 
+class Forbidden(JobsError):
+    status, code = 403, "forbidden"
+
+
 class NotFound(JobsError):
     status, code = 404, "not_found"
 

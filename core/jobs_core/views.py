@@ -18,7 +18,8 @@ def iso(ms: str | int | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _json(text: str | None) -> Any:
+def stored_json(text: str | None) -> Any:
+    """A stored JSON text as a value; empty is None, and text that is not JSON stays text."""
     if text is None or text == "":
         return None
     try:
@@ -55,9 +56,9 @@ def job_detail(rec: dict[str, str], dependents: list[str]) -> dict[str, Any]:
     view = job_summary(rec)
     view.update(
         {
-            "payload": _json(rec.get("payload")) or {},
-            "options": _json(rec.get("options")) or {},
-            "result": _json(rec.get("result")),
+            "payload": stored_json(rec.get("payload")) or {},
+            "options": stored_json(rec.get("options")) or {},
+            "result": stored_json(rec.get("result")),
             "error": rec.get("error") or None,  # the last failure, also after a later success
             "stack": rec.get("stack") or None,
             "runAt": iso(rec.get("runAt")) or iso(rec.get("createdAt")),
@@ -69,7 +70,7 @@ def job_detail(rec: dict[str, str], dependents: list[str]) -> dict[str, Any]:
             "stalls": _int(rec.get("stalls")),
             "timeout": _int(rec.get("timeout")),
             "backoff": {"type": rec.get("backoff"), "delay": _int(rec.get("backoffDelay"))},
-            "dependsOn": _json(rec.get("dependsOn")) or [],
+            "dependsOn": stored_json(rec.get("dependsOn")) or [],
             "dependents": sorted(dependents),
             "scheduleId": rec.get("scheduleId") or None,
             "worker": rec.get("worker") or None,

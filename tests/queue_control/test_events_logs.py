@@ -47,7 +47,7 @@ class Sse:
             event = await self.next()
             seen.append(event)
             if event["data"]["to"] in TERMINAL:
-                pending.discard(event["data"]["job"])
+                pending.discard(event["data"]["jobId"])
         return seen
 
 
@@ -80,10 +80,12 @@ async def test_sse_delivers_a_jobs_transitions_in_order(
         ("active", "active"),
         ("active", "completed"),
     ]
-    assert [d.get("progress") for d in data[2:4]] == ["50", "100"]
-    assert {d["job"] for d in data} == {"sse-1"} and {d["queue"] for d in data} == {"default"}
-    assert data[0]["type"] == "sleep" and [d["attempt"] for d in data] == ["0", "1", "1", "1", "1"]
-    assert [int(d["at"]) for d in data] == sorted(int(d["at"]) for d in data)
+    assert [d.get("progress") for d in data[2:4]] == [50, 100]
+    assert {d["jobId"] for d in data} == {"sse-1"} and {d["queue"] for d in data} == {"default"}
+    assert data[0]["type"] == "sleep" and [d["attempt"] for d in data] == [0, 1, 1, 1, 1]
+    assert [d["at"] for d in data] == sorted(d["at"] for d in data)
+    # The terminal event carries the result: no GET is needed after it.
+    assert data[-1]["result"] == {"slept": 0.2} and "result" not in data[0]
     assert {event["event"] for event in got} == {"job"}
     ids = [tuple(map(int, event["id"].split("-"))) for event in got]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
@@ -106,15 +108,15 @@ async def test_sse_over_all_queues_with_retries(api: Any, spawn: Any, redis: Any
         sse.response.close()
 
     def path(job_id: str) -> list[str]:
-        return [d["to"] for d in got if d["job"] == job_id]
+        return [d["to"] for d in got if d["jobId"] == job_id]
 
     assert path("r") == ["waiting", "active", "waiting", "active", "completed"]
     assert path("e") == ["waiting", "active", "completed"]
     assert path("s") == ["blocked", "waiting", "active", "completed"]
-    retried = next(d for d in got if d["job"] == "r" and d["from"] == "active" and d["to"] == "waiting")
-    assert retried["error"] == "ValueError: boom" and retried["attempt"] == "1"
-    assert [d["attempt"] for d in got if d["job"] == "r"] == ["0", "1", "1", "2", "2"]
-    assert all("attempt" in d and d["at"].isdigit() for d in got)
+    retried = next(d for d in got if d["jobId"] == "r" and d["from"] == "active" and d["to"] == "waiting")
+    assert retried["error"] == "ValueError: boom" and retried["attempt"] == 1
+    assert [d["attempt"] for d in got if d["jobId"] == "r"] == [0, 1, 1, 2, 2]
+    assert all(isinstance(d["attempt"], int) and isinstance(d["at"], int) for d in got)
 
 
 async def test_sse_resumes_after_last_event_id(api: Any, redis: Any, prefix: str) -> None:
@@ -124,11 +126,11 @@ async def test_sse_resumes_after_last_event_id(api: Any, redis: Any, prefix: str
         first = await sse.next()
     finally:
         sse.response.close()
-    assert first["data"]["job"] == "first"
+    assert first["data"]["jobId"] == "first"
     await api.schedule({"type": "x", "options": {"jobId": "second"}})
     again = await open_events(api, "queue=default", headers={"Last-Event-ID": first["id"]})
     try:
-        assert (await again.next())["data"]["job"] == "second"
+        assert (await again.next())["data"]["jobId"] == "second"
     finally:
         again.response.close()
 
@@ -214,3 +216,20 @@ async def test_a_huge_error_is_bounded_in_the_record_and_the_stream(
     assert job["errors"][0]["error"] == job["error"]
     [failed] = [e for e in await events(redis, prefix, "default") if e["to"] == "failed"]
     assert len(failed["error"].encode()) <= 2048 and failed["error"].startswith("UnrecoverableError: é")
+
+
+async def test_a_completed_event_carries_a_large_result_too(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
+    """A result over the stream's 2 KiB field limit is left out of the entry and read from the record."""
+    spawn("jobs-worker")
+    big = "r" * 5000
+    sse = await open_events(api, "queue=default&jobId=big")
+    try:
+        await api.schedule({"type": "echo", "payload": {"value": {"text": big}}, "options": {"jobId": "big"}})
+        got = await sse.until_terminal({"big"})
+    finally:
+        sse.response.close()
+    assert got[-1]["data"]["to"] == "completed" and got[-1]["data"]["result"] == {"text": big}
+    [raw] = [e for e in await events(redis, prefix, "default") if e["to"] == "completed"]
+    assert "result" not in raw  # the stream stays bounded in bytes

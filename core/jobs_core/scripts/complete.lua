@@ -4,7 +4,8 @@
   ARGV[4] max age of completed jobs (ms, 0 = no limit), ARGV[5..] groups of 4:
   id, token, result (JSON text), duration (ms).
   Returns the number of tries recorded; a fenced try (lease lost, cancelled) is skipped silently.
-  Events: active -> completed, blocked -> waiting|delayed for released dependents.
+  Events: active -> completed (with the result when it is at most EVENT_VALUE_MAX bytes, so that an
+  event-stream client needs no read after it), blocked -> waiting|delayed for released dependents.
   Counters (once per queue and field): completed, completed:<type>, duration_ms, run_ms:<le>, run_ms_sum.
 ]]
 --!include lib/prologue.lua
@@ -26,7 +27,12 @@ for i = 5, #ARGV, 4 do
     end_try(P, id, queue)
     set_state(P, id, queue, 'active', 'completed', NOW,
               {'result', ARGV[i + 2], 'finishedAt', NOW, 'progress', 100, 'duration', ARGV[i + 3]})
-    emit(P, queue, id, 'active', 'completed', NOW, {'attempt', f[3]})
+    local result = ARGV[i + 2]
+    if #result <= EVENT_VALUE_MAX then
+      emit(P, queue, id, 'active', 'completed', NOW, {'attempt', f[3], 'result', result})
+    else
+      emit(P, queue, id, 'active', 'completed', NOW, {'attempt', f[3]})
+    end
     tally(t, queue, 'completed', 1)
     tally(t, queue, 'completed:' .. f[2], 1)
     tally(t, queue, 'duration_ms', tonumber(ARGV[i + 3]))

@@ -1,12 +1,13 @@
 """The API application: ``create_app(settings)`` wires Redis, the job store, middlewares and routes.
 
-Middlewares, outermost first: request id + access log, errors (JSON bodies, honest statuses), bearer
-auth (when JOBS_API_TOKEN is set; health, probes, metrics and the OpenAPI document stay open).
+Middlewares, outermost first: request id + access log, errors (JSON bodies, honest statuses), auth
+(when JOBS_API_TOKEN is set: the master token, or a job-scoped token for reading one job; health,
+probes, metrics and the OpenAPI document stay open; see ``access``). CORS (``JOBS_CORS_ORIGINS``) wraps
+every route once they are all added.
 """
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,17 +17,17 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from jobs_api import events, health, jobs, metrics, openapi, queues
-from jobs_api.context import QUEUES, REDIS, SETTINGS, STARTED, STORE
+from jobs_api.access import OPEN_PATHS, JobTokens, auth_middleware
+from jobs_api.context import QUEUES, REDIS, SETTINGS, STARTED, STORE, TOKENS
+from jobs_api.cors import enable_cors
 from jobs_api.errors import Handler, error_middleware
 from jobs_api.settings import ApiSettings
-from jobs_core.errors import Unauthorized
 from jobs_core.logging import get_logger
 from jobs_core.queues import QueueAdmin
 from jobs_core.redis_conn import connect
 from jobs_core.store import JobStore
 
 log = get_logger("jobs_api")
-OPEN_PATHS = frozenset({"/health", "/livez", "/readyz", "/metrics", "/openapi.json"})
 
 
 @web.middleware
@@ -49,20 +50,6 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             request_id=request_id,
         )
     return response
-
-
-def bearer_auth(token: str) -> Middleware:
-    expected = f"Bearer {token}".encode()
-
-    @web.middleware
-    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in OPEN_PATHS:
-            given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
-                raise Unauthorized("missing or wrong bearer token (Authorization: Bearer …)")
-        return await handler(request)
-
-    return check
 
 
 async def redis_context(app: web.Application) -> AsyncIterator[None]:
@@ -92,6 +79,7 @@ def routes(metrics_enabled: bool = True) -> list[web.RouteDef]:
         web.delete("/jobs/{job_id}", jobs.cancel_job),
         web.post("/jobs/{job_id}/retry", jobs.retry_job),
         web.get("/jobs/{job_id}/logs", jobs.job_logs),
+        web.post("/jobs/{job_id}/token", jobs.mint_token),
         web.get("/queues", queues.list_queues),
         web.get("/queues/{queue}", queues.get_queue),
         web.post("/queues/{queue}/pause", queues.pause),
@@ -109,14 +97,17 @@ def routes(metrics_enabled: bool = True) -> list[web.RouteDef]:
 
 def create_app(settings: ApiSettings) -> web.Application:
     middlewares: list[Middleware] = [request_context, error_middleware]
-    if settings.api_token is not None and settings.api_token.get_secret_value():
-        middlewares.append(bearer_auth(settings.api_token.get_secret_value()))
+    tokens = JobTokens.from_settings(settings)
+    if settings.master_token is not None and tokens is not None:
+        middlewares.append(auth_middleware(settings.master_token, tokens))
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    app[TOKENS] = tokens
     app[STARTED] = time.time()
     app.cleanup_ctx.append(redis_context)
     app.cleanup_ctx.append(metrics.cluster_context)
     app.cleanup_ctx.append(health.readiness_checker)
     app.add_routes(routes(settings.metrics_enabled))
+    enable_cors(app, settings.cors_origins)
     events.setup(app)  # open SSE streams end at shutdown instead of holding it for the grace period
     return app

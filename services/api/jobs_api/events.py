@@ -3,6 +3,11 @@ streams with a blocking XREAD on a connection of the stream client's own (so tha
 never holds a connection that handlers need). A comment line every 15 s keeps proxies from closing it.
 ``Last-Event-ID`` resumes a single-queue stream where the client left it.
 
+Each event's data names the job as ``jobId`` (like every other answer of the API), with ``queue``,
+``from``, ``to``, ``at`` (ms), ``attempt``, and ``progress``, ``result`` or ``error`` where the transition
+has them: a completed event always carries the result (read from the record when the stream entry
+left it out for size), so a client needs no request after a terminal event.
+
 Where each stream stands is read before the ``: connected`` line is sent, so a client that waits for
 that line and then schedules a job sees every event of it. Bad input (unknown queue, a malformed
 ``Last-Event-ID``) and an unreachable Redis are answered before the stream starts (404, 400, 503);
@@ -25,7 +30,9 @@ from jobs_api.context import QUEUES, SETTINGS, STORE
 from jobs_api.errors import validated
 from jobs_api.schemas import EventsQuery
 from jobs_core.errors import InvalidInput
+from jobs_core.keys import Keys
 from jobs_core.redis_conn import CONNECTION_ERRORS, connect, unavailable_as_error
+from jobs_core.views import stored_json
 
 KEEPALIVE_MS = 15_000
 STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
@@ -74,10 +81,51 @@ async def events(request: web.Request) -> web.StreamResponse:
         )
         await response.prepare(request)
         await response.write(b": connected\n\n")
-        await _relay(client, response, cursors, names, job_id=query.jobId, stopping=request.app[STOPPING])
+        await _relay(
+            client, response, cursors, names,
+            job_id=query.jobId, keys=keys, stopping=request.app[STOPPING],
+        )  # fmt: skip
     finally:
         await client.aclose()
     return response
+
+
+def event_data(queue: str, fields: dict[str, str]) -> dict[str, Any]:
+    """A stream entry as clients see it: ``jobId``, numbers as numbers, the result as JSON."""
+    data: dict[str, Any] = {"queue": queue}
+    for name, value in fields.items():
+        if name == "job":
+            if value:  # queue events (pause, resume) concern no job
+                data["jobId"] = value
+        elif name in ("at", "attempt"):
+            data[name] = int(value) if value.isdigit() else value
+        elif name == "progress":
+            data[name] = _number(value)
+        elif name == "result":
+            data[name] = stored_json(value)
+        else:
+            data[name] = value
+    return data
+
+
+def _number(text: str) -> float | int | str:
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number
+
+
+async def _add_missing_results(client: Redis, keys: Keys, batch: list[dict[str, Any]]) -> None:
+    """Completed events whose stream entry left the (large) result out get it from the job record."""
+    missing = [d for d in batch if d.get("to") == "completed" and "result" not in d and "jobId" in d]
+    if not missing:
+        return
+    pipe = client.pipeline(transaction=False)
+    for data in missing:
+        pipe.hget(keys.job(data["jobId"]), "result")
+    for data, result in zip(missing, await pipe.execute(), strict=True):
+        data["result"] = stored_json(result)
 
 
 async def _relay(
@@ -87,6 +135,7 @@ async def _relay(
     names: dict[str, str],
     *,
     job_id: str | None,
+    keys: Keys,
     stopping: asyncio.Event,
 ) -> None:
     """Copies stream entries to the client until it goes away, Redis does, or the process stops."""
@@ -102,13 +151,16 @@ async def _relay(
             if not replies:
                 await response.write(b": keep-alive\n\n")
                 continue
+            batch: list[tuple[str, dict[str, Any]]] = []
             for stream, entries in replies:
                 for entry_id, fields in entries:
                     cursors[stream] = entry_id
-                    if job_id and fields.get("job") != job_id:
-                        continue
-                    data = json.dumps({"queue": names[stream], **fields})
-                    await response.write(f"id: {entry_id}\nevent: job\ndata: {data}\n\n".encode())
+                    if not job_id or fields.get("job") == job_id:
+                        batch.append((entry_id, event_data(names[stream], fields)))
+            await _add_missing_results(client, keys, [data for _, data in batch])
+            for entry_id, data in batch:
+                text = json.dumps(data, separators=(",", ":"))
+                await response.write(f"id: {entry_id}\nevent: job\ndata: {text}\n\n".encode())
     except (ConnectionResetError, *CONNECTION_ERRORS):
         pass
     finally:

@@ -1,7 +1,9 @@
-"""Job endpoints: schedule (one or bulk), read, list, cancel, retry, logs (SPEC.md "API Endpoints").
+"""Job endpoints: schedule (one or bulk), read, list, cancel, retry, logs (SPEC.md "API Endpoints"),
+and minting a job-scoped access token.
 
 Every request is validated whole before anything is stored; a bulk request is stored in one atomic
-script call or not at all.
+script call or not at all. When the API wants a token (JOBS_API_TOKEN), each scheduled job's answer
+carries an ``accessToken`` that reads that job only (see ``access``), for handing to a browser.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from typing import Any
 
 from aiohttp import web
 
-from jobs_api.context import QUEUES, SETTINGS, STORE
+from jobs_api.access import JobTokens
+from jobs_api.context import QUEUES, SETTINGS, STORE, TOKENS
 from jobs_api.errors import read_json, validated
 from jobs_api.schemas import BulkRequest, ListQuery
-from jobs_core.errors import InvalidInput, NotFound, PayloadTooLarge
+from jobs_core.errors import InvalidInput, NotFound, PayloadTooLarge, WrongState
 from jobs_core.model import JobRequest, State, build_spec
 from jobs_core.store import Enqueued
 from jobs_core.views import iso, job_detail, job_summary
 
 
-def _scheduled(item: Enqueued) -> dict[str, Any]:
-    return {
+def _scheduled(item: Enqueued, tokens: JobTokens | None) -> dict[str, Any]:
+    answer = {
         "jobId": item.job_id,
         "queueName": item.queue,
         "status": item.status,
@@ -28,6 +31,14 @@ def _scheduled(item: Enqueued) -> dict[str, Any]:
         "runAt": iso(item.run_at_ms) or iso(item.created_at_ms),
         "existing": item.existed,
     }
+    if tokens is not None:
+        answer.update(_token_fields(tokens, item.job_id))
+    return answer
+
+
+def _token_fields(tokens: JobTokens, job_id: str) -> dict[str, Any]:
+    minted = tokens.mint(job_id)
+    return {"accessToken": minted.token, "accessTokenExpiresAt": iso(minted.expires_at * 1000)}
 
 
 def _spec(request: web.Request, body: Any, where: str = "") -> dict[str, Any]:
@@ -45,7 +56,8 @@ async def schedule(request: web.Request) -> web.Response:
         return await create_recurring(request, body)
     spec = _spec(request, body)
     [item] = await request.app[STORE].enqueue([spec])
-    return web.json_response(_scheduled(item), status=200 if item.existed else 201)
+    answer = _scheduled(item, request.app[TOKENS])
+    return web.json_response(answer, status=200 if item.existed else 201)
 
 
 async def schedule_bulk(request: web.Request) -> web.Response:
@@ -63,7 +75,9 @@ async def schedule_bulk(request: web.Request) -> web.Response:
         seen.add(spec["id"])
     items = await request.app[STORE].enqueue(specs)
     created = any(not item.existed for item in items)
-    return web.json_response({"jobs": [_scheduled(i) for i in items]}, status=201 if created else 200)
+    tokens = request.app[TOKENS]
+    answer = {"jobs": [_scheduled(i, tokens) for i in items]}
+    return web.json_response(answer, status=201 if created else 200)
 
 
 async def get_job(request: web.Request) -> web.Response:
@@ -125,3 +139,14 @@ async def job_logs(request: web.Request) -> web.Response:
         raise NotFound(f"job {job_id!r} not found", {"jobId": job_id})
     logs = await store.logs(job_id)
     return web.json_response({"jobId": job_id, "logs": logs, "count": len(logs)})
+
+
+async def mint_token(request: web.Request) -> web.Response:
+    """POST /jobs/:id/token: a fresh job-scoped token for an existing job (master token only)."""
+    job_id = request.match_info["job_id"]
+    tokens = request.app[TOKENS]
+    if tokens is None:
+        raise WrongState("job tokens need JOBS_API_TOKEN: this API is open and wants no token")
+    if await request.app[STORE].get(job_id) is None:
+        raise NotFound(f"job {job_id!r} not found", {"jobId": job_id})
+    return web.json_response({"jobId": job_id, **_token_fields(tokens, job_id)})

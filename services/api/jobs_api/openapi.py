@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from jobs_api.schemas import BulkRequest, CleanRequest, DrainRequest, ListQuery
+from jobs_api.schemas import BulkRequest, CleanRequest, DrainRequest, EventsQuery, ListQuery
 from jobs_core import __version__
 from jobs_core.model import JobRequest
 from jobs_core.schedules import RecurringRequest
@@ -62,6 +62,12 @@ def _paths() -> dict[str, Any]:
         "/jobs/{jobId}/logs": {
             "get": {**_op("Lines the processor logged", errors=(404,)), "parameters": job_id}
         },
+        "/jobs/{jobId}/token": {
+            "post": {
+                **_op("A job-scoped read token for an existing job (master token only)", errors=(404, 409)),
+                "parameters": job_id,
+            }
+        },
         "/queues": {"get": _op("Stats of every queue")},
         "/queues/{queueName}": {"get": {**_op("Queue stats", errors=(404,)), "parameters": queue}},
         "/queues/{queueName}/pause": {"post": {**_op("Pause a queue", errors=(404,)), "parameters": queue}},
@@ -86,7 +92,12 @@ def _paths() -> dict[str, Any]:
         "/schedules/{scheduleId}/resume": {
             "post": {**_op("Resume a schedule", errors=(404,)), "parameters": sched}
         },
-        "/events": {"get": _op("Job transitions as Server-Sent Events")},
+        "/events": {
+            "get": {
+                **_op("Job transitions as Server-Sent Events", errors=(400, 404)),
+                "parameters": _query(EventsQuery),
+            }
+        },
         "/metrics": {"get": _op("Prometheus metrics", errors=())},
     }
 

@@ -43,6 +43,7 @@ class CleanRequest(Strict):
 class EventsQuery(Strict):
     queue: str | None = None
     jobId: str | None = Field(None, max_length=128)
+    token: str | None = Field(None, description="a job-scoped token (EventSource cannot set headers)")
 
 
 __all__ = ["BulkRequest", "CleanRequest", "DrainRequest", "EventsQuery", "JobRequest", "ListQuery"]
