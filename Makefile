@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-fast lint format bench clean
+.PHONY: help install run test test-fast lint format bench chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ test-fast: install ## tests without lint
 
 bench: install ## throughput and latency figures (starts its own Redis)
 	$(BIN)/python -m bench
+
+chaos: install ## 50,000 jobs while workers, leaders and Redis are killed; checks, prints the table
+	PYTHONPATH=tests $(BIN)/python -m chaos $(CHAOS_ARGS)
 
 clean: ## remove local data, caches and the venv
 	rm -rf $(VENV) .run .data .mypy_cache .ruff_cache .pytest_cache
