@@ -98,11 +98,13 @@ class Run:
                 return  # stuck: the checker lists what is left
             await self.follower.next_batch()
 
-    def all_jobs(self) -> tuple[dict[str, Planned], dict[str, Ack]]:
-        """Pushed jobs, probes and cron fires (acknowledged by the scheduler's ``created`` line)."""
+    def all_jobs(self, records: dict[str, dict[str, str]]) -> tuple[dict[str, Planned], dict[str, Ack]]:
+        """Pushed jobs, probes and cron fires: a fire counts as acknowledged when the scheduler logged it
+        ``created`` or its job exists (the script that makes it also counts it in ``fires``)."""
         jobs = {**self.workload.jobs, **self.prober.jobs}
         acks = {**self.load.acks, **self.prober.acks}
-        for job_id in self.fired_lines():
+        ticks = {i for i, r in records.items() if r.get("type") == TICK} | set(self.fired_lines())
+        for job_id in ticks:
             jobs[job_id] = Planned(job_id, "tick", {})
             acks[job_id] = Ack(201, "waiting", 0.0)
         return jobs, acks
@@ -118,7 +120,7 @@ class Run:
 
     async def check(self) -> None:
         registry = await load_registry(self.redis)
-        jobs, acks = self.all_jobs()
+        jobs, acks = self.all_jobs(registry.records)
         effects = read_effects(self.cluster.effects_dir)
         flight = checker.in_flight_at_kills(self.injector.records, effects)
         found = checker.check_jobs(
