@@ -3,7 +3,7 @@
 Redis runs with AOF (``everysec`` unless a fault asks for ``always``) in one folder and on one port for
 the whole run, so a restart loads what the AOF kept, as a production restart would. Readiness is read
 from the processes themselves: Redis's "Ready to accept connections" line, the services' ``service_ready``.
-Killed and stopped processes are kept in ``retired`` so that their log lines can still be read.
+Every process ever started stays in ``spawned``, so that the log lines of killed ones can still be read.
 """
 
 from __future__ import annotations
@@ -53,14 +53,15 @@ class ChaosRedis:
             [redis_binary(), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         threading.Thread(target=self._follow, args=(self.proc,), daemon=True).start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError(f"redis-server on port {self.port} not ready after {timeout} s")
+        if not self._ready.wait(timeout) or self.proc.poll() is not None:
+            raise RuntimeError(f"redis-server on port {self.port} not ready (exit code {self.proc.poll()})")
 
     def _follow(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             if "Ready to accept connections" in line:
                 self._ready.set()
+        self._ready.set()  # it exited: start() sees the exit code instead of waiting for a line
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush anything that was not written yet."""
@@ -96,8 +97,7 @@ class Cluster:
         self.apis: list[tuple[Service, int]] = []
         self.workers: dict[str, Service] = {}  # worker id -> live process
         self.schedulers: list[Service] = []
-        self.retired: list[Service] = []
-        self._count = 0
+        self.spawned: list[Service] = []  # every process ever started, killed and stopped ones included
 
     def env(self) -> dict[str, str]:
         s = self.scenario
@@ -128,9 +128,10 @@ class Cluster:
         }
 
     def _spawn(self, command: str, **extra: str) -> Service:
-        self._count += 1
-        name = f"{command.removeprefix('jobs-')}#{self._count}"
-        return Service(command, {**self.env(), **extra}, name=name)
+        name = f"{command.removeprefix('jobs-')}#{len(self.spawned) + 1}"
+        service = Service(command, {**self.env(), **extra}, name=name)
+        self.spawned.append(service)
+        return service
 
     # --- starting -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -161,19 +162,17 @@ class Cluster:
 
     # --- retiring -------------------------------------------------------------------------------------
     def retire_worker(self, worker_id: str) -> Service:
-        service = self.workers.pop(worker_id)
-        self.retired.append(service)
-        return service
+        """Takes a worker off the live list (before the run kills or stops it)."""
+        return self.workers.pop(worker_id)
 
     def retire_scheduler(self, service: Service) -> None:
         self.schedulers.remove(service)
-        self.retired.append(service)
 
     def scheduler_by_pid(self, pid: int) -> Service | None:
         return next((s for s in self.schedulers if s.proc.pid == pid), None)
 
     def every_process(self) -> list[Service]:
-        return [s for s, _ in self.apis] + list(self.workers.values()) + self.schedulers + self.retired
+        return list(self.spawned)
 
     def dead_unexpectedly(self) -> list[str]:
         """Live-listed processes that exited although nobody stopped them."""
@@ -187,7 +186,7 @@ class Cluster:
             (folder / f"{service.name}.log").write_text("".join(service.raw), encoding="utf-8")
 
     def stop(self) -> None:
-        for service in [*self.schedulers, *self.workers.values(), *(s for s, _ in self.apis)]:
+        for service in self.spawned:
             service.signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
         for service in self.every_process():

@@ -42,6 +42,7 @@ class Run:
         self.workload = build_workload(scenario)
         self.rng = random.Random(scenario.seed)
         self.report = Report(scenario.name, scenario.seed)
+        self.clients_open = False
 
     async def start(self) -> None:
         await self.cluster.start()
@@ -59,11 +60,14 @@ class Run:
         self.prober = Prober(self.pool, self.redis, self.follower)
         self.load = LoadGenerator(self.pool, self.workload, self.scenario.senders)
         self.injector = FaultInjector(self.cluster, self.follower, self.prober, self.redis, self.rng)
+        self.clients_open = True
 
     async def close(self) -> None:
-        await self.follower.stop()
-        await self.pool.close()
-        await self.redis.aclose()
+        """Stops whatever was started, also after a start that failed half-way."""
+        if self.clients_open:
+            await self.follower.stop()
+            await self.pool.close()
+            await self.redis.aclose()
         await asyncio.to_thread(self.cluster.stop)
 
     async def chaos(self) -> None:
