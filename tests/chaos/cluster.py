@@ -36,7 +36,6 @@ class ChaosRedis:
         self.folder = folder
         self.port = free_port()
         self.proc: subprocess.Popen[str] | None = None
-        self._ready = threading.Event()
 
     @property
     def url(self) -> str:
@@ -48,20 +47,14 @@ class ChaosRedis:
         args = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
         args += ["--appendonly", "yes", "--appendfsync", fsync, "--save", ""]
         args += ["--maxmemory-policy", "noeviction", "--loglevel", "notice"]
-        self._ready.clear()
-        self.proc = subprocess.Popen(
+        proc = subprocess.Popen(
             [redis_binary(), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        threading.Thread(target=self._follow, args=(self.proc,), daemon=True).start()
-        if not self._ready.wait(timeout) or self.proc.poll() is not None:
-            raise RuntimeError(f"redis-server on port {self.port} not ready (exit code {self.proc.poll()})")
-
-    def _follow(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "Ready to accept connections" in line:
-                self._ready.set()
-        self._ready.set()  # it exited: start() sees the exit code instead of waiting for a line
+        self.proc = proc
+        ready = threading.Event()  # one per start: the reader of a killed process must not set it
+        threading.Thread(target=_follow, args=(proc, ready), daemon=True).start()
+        if not ready.wait(timeout) or proc.poll() is not None:
+            raise RuntimeError(f"redis-server on port {self.port} not ready (exit code {proc.poll()})")
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush anything that was not written yet."""
@@ -83,6 +76,15 @@ class ChaosRedis:
             await client.config_set("appendfsync", mode)
         finally:
             await client.aclose()
+
+
+def _follow(proc: subprocess.Popen[str], ready: threading.Event) -> None:
+    """Reads redis-server's output; sets ``ready`` at its ready line, or when it exits."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "Ready to accept connections" in line:
+            ready.set()
+    ready.set()
 
 
 class Cluster:
