@@ -61,3 +61,29 @@ async def test_a_cancel_learnt_from_the_renewal_is_a_cancel(
     await wait_state(redis, prefix, made["jobId"], {"cancelled"})
     assert not [x for x in worker.lines if x["event"] == "lease_lost"]
     assert [e.split("|")[1] for e in await redis.lrange(key, 0, -1)] == ["start"]  # never reached "end"
+
+
+async def test_a_job_claimed_again_by_the_same_worker_replaces_its_old_try(
+    api: Any, spawn: Any, redis: Any, prefix: str
+) -> None:
+    """A lease that ran out (a Redis outage longer than the lease, a stalled loop) can be claimed again by
+    the very worker whose try still runs. The old try must stop at once, and its end must not take the
+    new try off the worker's books: it was, and the new try, no longer renewed, was claimed a third time."""
+    worker = spawn("jobs-worker", JOBS_LEASE_MS="1500")
+    key = f"{prefix}:trace"
+    made = await api.schedule({"type": "sleep", "payload": {"ms": 2500, "key": key}})
+    job_key = f"{prefix}:job:{made['jobId']}"
+    await wait_step(redis, key, "start")
+    for _ in range(20):  # a renewal may restore the lease first; then the next round tries again
+        pipe = redis.pipeline(transaction=True)
+        pipe.delete(f"arq:in-progress:{prefix}:{made['jobId']}")  # the lease ran out
+        pipe.lpush(f"{prefix}:q:default:wake", "1")  # the worker claims at once
+        await pipe.execute()
+        if await redis.blpop([f"{key}:start"], timeout=1):
+            break
+    assert await redis.hget(job_key, "claims") == "2"
+    record = await wait_state(redis, prefix, made["jobId"], {"completed"}, timeout=15)
+    assert record["claims"] == "2" and record["stalls"] == "1", record
+    steps = [entry.split("|")[1] for entry in await redis.lrange(key, 0, -1)]
+    assert steps == ["start", "start", "end"], steps  # the old try never reached its end
+    assert not [line for line in worker.lines if line["event"] == "job_task_error"]

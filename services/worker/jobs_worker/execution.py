@@ -31,7 +31,8 @@ STACK_LIMIT = 8000
 class Interrupts:
     """Why a running try's task was cancelled (a user cancel, a lost lease, or shutdown), and which tries
     are past their processor (``finishing``): those only wait for their outcome to be written and are
-    never interrupted; the transition scripts fence that write if the try was ended meanwhile."""
+    never interrupted; the transition scripts fence that write if the try was ended meanwhile. Tries are
+    named by ``Claimed.key``: two tries of one job can overlap on one worker (see JobsWorker._start)."""
 
     cancelled: set[str] = field(default_factory=set)
     lost: set[str] = field(default_factory=set)
@@ -62,7 +63,7 @@ class Execution:
         self.observer.started(claimed)
         outcome = await self._outcome(claimed)
         # No await since the processor returned: from here on the try is finishing (see Interrupts).
-        self.interrupts.finishing.add(claimed.id)
+        self.interrupts.finishing.add(claimed.key)
         try:
             seconds = time.monotonic() - started
             self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
@@ -70,7 +71,7 @@ class Execution:
                 await self._write(claimed, outcome, seconds)
         finally:
             for pending in (self.interrupts.finishing, self.interrupts.cancelled, self.interrupts.lost):
-                pending.discard(claimed.id)
+                pending.discard(claimed.key)
 
     async def _write(
         self, c: Claimed, outcome: tuple[str, tuple[Any, ...], dict[str, Any]], seconds: float
@@ -113,9 +114,7 @@ class Execution:
             return self._failed(c, _message(err), _stack(err))
 
     def _interrupted(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
-        if c.id in self.interrupts.cancelled or c.id in self.interrupts.lost:
-            self.interrupts.cancelled.discard(c.id)
-            self.interrupts.lost.discard(c.id)
+        if c.key in self.interrupts.cancelled or c.key in self.interrupts.lost:
             log.info("job_interrupted", job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt)
             return None
         return "requeue", (), {}
