@@ -28,7 +28,13 @@ RUN /opt/venv/bin/pip install ".[fast]" \
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="nchat-jobs" \
       org.opencontainers.image.description="nChat Jobs: api, worker, scheduler and dashboard"
-RUN groupadd --system --gid 10001 jobs \
+# backup-database runs pg_dump and checks the dump with pg_restore: the distribution's PostgreSQL client
+# (bookworm: 15; pg_dump must be at least the server's major version). Nothing else is installed here.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 jobs \
  && useradd --system --uid 10001 --gid jobs --no-create-home --home-dir /tmp --shell /usr/sbin/nologin jobs
 COPY --from=builder /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \

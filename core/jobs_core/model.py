@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from jobs_core.builtin_payloads import check_payload
 from jobs_core.errors import InvalidInput
 from jobs_core.settings import CoreSettings
 
@@ -126,8 +127,14 @@ def _backoff(options: JobOptions, settings: CoreSettings) -> tuple[int, str, int
     return retry.attempts or settings.max_retries, backoff, delay
 
 
-def build_spec(request: JobRequest, settings: CoreSettings, now: datetime | None = None) -> dict[str, Any]:
-    """The spec the ``enqueue`` script stores (lib/create_job.lua); raises InvalidInput."""
+def build_spec(
+    request: JobRequest, settings: CoreSettings, now: datetime | None = None, where: str = ""
+) -> dict[str, Any]:
+    """The spec the ``enqueue`` script stores (lib/create_job.lua); raises InvalidInput.
+
+    A built-in type's payload is checked (JOBS_BUILTIN_PROCESSORS); ``where`` prefixes its field names."""
+    if settings.builtin_processors:
+        check_payload(request.type, request.payload, where)
     payload_text = json.dumps(request.payload, separators=(",", ":"), ensure_ascii=False)
     if len(payload_text.encode()) > MAX_PAYLOAD_BYTES:
         raise InvalidInput(f"payload: larger than {MAX_PAYLOAD_BYTES} bytes once encoded")

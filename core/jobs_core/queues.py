@@ -82,3 +82,12 @@ class QueueAdmin:
         if state not in CLEANABLE:
             raise InvalidInput(f"status: must be one of {', '.join(CLEANABLE)}")
         return list(await self.store.run("clean", queue, state, grace_ms, limit))
+
+    async def count_cleanable(self, queue: str, state: str, grace_ms: int) -> int:
+        """How many jobs ``clean`` with this grace would remove (a dry run of it)."""
+        self.check(queue)
+        if state not in CLEANABLE:
+            raise InvalidInput(f"status: must be one of {', '.join(CLEANABLE)}")
+        cutoff_ms = int(time.time() * 1000) - grace_ms
+        async with self.store_errors():
+            return int(await self.redis.zcount(self.keys.state(queue, state), "-inf", cutoff_ms))

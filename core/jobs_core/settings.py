@@ -57,6 +57,8 @@ class CoreSettings(BaseSettings):
     keep_completed_age: int = Field(86_400, ge=0, description="seconds a completed job is kept at most")
     keep_failed_age: int = Field(7 * 86_400, ge=0, description="seconds a failed job is kept at most")
     events_maxlen: int = Field(10_000, ge=100, description="approximate length of each queue's event stream")
+    # The worker runs SPEC.md's six built-in job types; producers then refuse their bad payloads (400).
+    builtin_processors: bool = True
 
     @field_validator("queues", mode="before")
     @classmethod

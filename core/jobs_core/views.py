@@ -35,6 +35,15 @@ def _int(text: str | None, default: int = 0) -> int:
         return default
 
 
+def _progress(text: str | None) -> int | float:
+    """0..100 as stored by the progress script: an integer, or a number with up to two decimals."""
+    try:
+        value = float(text) if text not in (None, "") else 0.0
+    except ValueError:
+        return 0
+    return int(value) if value.is_integer() else value
+
+
 def job_summary(rec: dict[str, str]) -> dict[str, Any]:
     """The short form used in lists."""
     return {
@@ -43,7 +52,7 @@ def job_summary(rec: dict[str, str]) -> dict[str, Any]:
         "queue": rec.get("queue"),
         "status": rec.get("status"),
         "priority": rec.get("priority"),
-        "progress": _int(rec.get("progress")),
+        "progress": _progress(rec.get("progress")),
         "attempts": _int(rec.get("attempt")),
         "createdAt": iso(rec.get("createdAt")),
         "finishedAt": iso(rec.get("finishedAt")),

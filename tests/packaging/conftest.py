@@ -42,7 +42,17 @@ SETTINGS_CLASSES = {
 }
 
 # Variables that carry secrets: never a plain value in a manifest.
-SECRET_VARS = {"JOBS_REDIS_PASSWORD", "JOBS_REDIS_URL", "JOBS_DASHBOARD_PASSWORD", "JOBS_API_TOKEN"}
+SECRET_VARS = {
+    "JOBS_REDIS_PASSWORD",
+    "JOBS_REDIS_URL",
+    "JOBS_DASHBOARD_PASSWORD",
+    "JOBS_API_TOKEN",
+    "JOBS_DATABASE_URL",
+    "JOBS_SMTP_URL",
+    "JOBS_NOTIFICATIONS_API_KEY",
+    "JOBS_BACKUP_S3_ACCESS_KEY",
+    "JOBS_BACKUP_S3_SECRET_KEY",
+}
 
 # The value sets every chart test renders.
 VALUE_SETS: dict[str, dict[str, Any]] = {
@@ -74,12 +84,22 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "apiToken": "tok-3f9a1c",
             "dashboardPassword": "pw-dashboard-77",
             "redisPassword": "pw-redis-42",
+            "databaseUrl": "postgresql://jobs:pw-db-9@postgres:5432/nchat",
+            "smtpUrl": "smtp://mailer:pw-smtp-3@mail:587",
+            "notificationsApiKey": "key-notif-5",
+            "backupS3AccessKey": "AKIA-backup",
+            "backupS3SecretKey": "s3-secret-8",
         },
         "config": {"extra": {"JOBS_EVENTS_MAXLEN": "20000"}},
         "api": {"env": {"JOBS_MAX_BULK_JOBS": "500"}},
         "worker": {
             "queues": ["default", "high-priority"],
             "processorModules": ["app.jobs"],
+            "targets": {
+                "notificationsUrl": "http://notifications:3102",
+                "backupS3Bucket": "nchat-backups",
+                "backupS3Endpoint": "http://minio:9000",
+            },
             "shutdownGrace": 50,
             "env": {"JOBS_MAX_STALLS": "5"},
             "autoscaling": {"hpa": {"enabled": True}, "minReplicas": 3, "maxReplicas": 12},

@@ -191,8 +191,12 @@ def test_dockerfile_is_multi_stage_pinned_and_unprivileged(pkg):
     assert any(k == "RUN" and "pip install" in a for k, a in builder)
     assert ("COPY", "--from=builder /opt/venv /opt/venv") in final
     final_text = "\n".join(f"{k} {a}" for k, a in final)
-    # Nothing is built or installed in the final stage, and no source or secret is copied in.
-    assert not re.search(r"apt-get|pip install|gcc|build-essential", final_text)
+    # Nothing is built in the final stage, and no source or secret is copied in; the one package it
+    # installs is PostgreSQL's client (pg_dump, pg_restore for backup-database), without recommends.
+    assert not re.search(r"pip install|gcc|build-essential", final_text)
+    installs = [i.strip() for i in re.findall(r"apt-get install ([^&]+)", final_text)]
+    assert installs == ["-y --no-install-recommends postgresql-client"], installs
+    assert "rm -rf /var/lib/apt/lists/*" in final_text
     assert [a for k, a in final if k == "COPY"] == ["--from=builder /opt/venv /opt/venv"]
     users = [a for k, a in final if k == "USER"]
     assert users and users[-1].split(":")[0] not in {"0", "root"}

@@ -37,7 +37,11 @@ async def lease(rclient: Redis, sched_prefix: str) -> tuple[str, int]:
 
 
 def request(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "cleanup-expired", "payload": {"olderThan": 90}, "schedule": "0 2 * * *"}
+    body: dict[str, Any] = {
+        "type": "cleanup-expired",
+        "payload": {"targetType": "messages", "olderThan": 90},
+        "schedule": "0 2 * * *",
+    }
     body.update(over)
     return body
 
@@ -71,7 +75,12 @@ def test_request_becomes_a_canonical_definition(settings: CoreSettings) -> None:
     )
     schedule = schedule_from_request(body, settings)
     assert schedule == Schedule(
-        "nightly", "cleanup-expired", "0 2 * * *", "Europe/Berlin", {"olderThan": 90}, {"priority": "low"}
+        "nightly",
+        "cleanup-expired",
+        "0 2 * * *",
+        "Europe/Berlin",
+        {"targetType": "messages", "olderThan": 90},
+        {"priority": "low"},
     )
     assert Schedule.from_json(schedule.to_json()) == schedule
     generated = schedule_from_request(request(), settings)
@@ -127,7 +136,11 @@ async def fire(
 
 async def test_fire_creates_one_job_per_fire_time(store: ScheduleStore, lease: tuple[str, int]) -> None:
     schedule = Schedule(
-        "s1", "cleanup-expired", "* * * * *", payload={"olderThan": 90}, options={"priority": "low"}
+        "s1",
+        "cleanup-expired",
+        "* * * * *",
+        payload={"targetType": "messages", "olderThan": 90},
+        options={"priority": "low"},
     )
     await store.upsert(schedule)
     base = (await store.get("s1")).state.not_before_ms // MINUTE_MS * MINUTE_MS  # type: ignore[union-attr]

@@ -166,6 +166,38 @@ Also where the configuration mistakes are caught, with a message that says what 
 {{- end }}
 {{- end }}
 
+{{/* The workers' target credentials, from the Secret: those given in auth.*, or every one (optional)
+     from auth.existingSecret. */}}
+{{- define "jobs.targetSecretEnv" -}}
+{{- $secret := include "jobs.secretName" . }}
+{{- $auth := .Values.auth }}
+{{- $vars := dict "JOBS_DATABASE_URL" "databaseUrl" "JOBS_SMTP_URL" "smtpUrl" "JOBS_NOTIFICATIONS_API_KEY" "notificationsApiKey" "JOBS_BACKUP_S3_ACCESS_KEY" "backupS3AccessKey" "JOBS_BACKUP_S3_SECRET_KEY" "backupS3SecretKey" }}
+{{- range $var, $key := $vars }}
+{{- if or $auth.existingSecret (index $auth $key) }}
+- name: {{ $var }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ index $auth.secretKeys $key }}
+      {{- if $auth.existingSecret }}
+      optional: true
+      {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The workers' target settings that are not secret (worker.targets); empty ones are left out. */}}
+{{- define "jobs.targetEnv" -}}
+{{- $t := .Values.worker.targets }}
+{{- $vars := dict "JOBS_NOTIFICATIONS_URL" $t.notificationsUrl "JOBS_NOTIFICATIONS_PATH" $t.notificationsPath "JOBS_SMTP_FROM" $t.smtpFrom "JOBS_BACKUP_DIR" $t.backupDir "JOBS_BACKUP_S3_BUCKET" $t.backupS3Bucket "JOBS_BACKUP_S3_PREFIX" $t.backupS3Prefix "JOBS_BACKUP_S3_ENDPOINT" $t.backupS3Endpoint "JOBS_BACKUP_S3_REGION" $t.backupS3Region }}
+{{- range $var, $value := $vars }}
+{{- if $value }}
+- name: {{ $var }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* Plain JOBS_* env entries from a map (component "env"), sorted for a stable output. */}}
 {{- define "jobs.plainEnv" -}}
 {{- include "jobs.noSecrets" . }}
@@ -178,7 +210,7 @@ Also where the configuration mistakes are caught, with a message that says what 
 {{/* Refuse secrets in a plain variable map (config.extra, <service>.env). */}}
 {{- define "jobs.noSecrets" -}}
 {{- range $k, $v := . }}
-{{- if has $k (list "JOBS_REDIS_PASSWORD" "JOBS_REDIS_URL" "JOBS_DASHBOARD_PASSWORD" "JOBS_API_TOKEN") }}
+{{- if has $k (list "JOBS_REDIS_PASSWORD" "JOBS_REDIS_URL" "JOBS_DASHBOARD_PASSWORD" "JOBS_API_TOKEN" "JOBS_DATABASE_URL" "JOBS_SMTP_URL" "JOBS_NOTIFICATIONS_API_KEY" "JOBS_BACKUP_S3_ACCESS_KEY" "JOBS_BACKUP_S3_SECRET_KEY") }}
 {{- fail (printf "%s is a secret and may not be a plain value (config.extra or <service>.env): set it through auth.* or auth.existingSecret" $k) }}
 {{- end }}
 {{- end }}

@@ -44,7 +44,7 @@ def _token_fields(tokens: JobTokens, job_id: str) -> dict[str, Any]:
 def _spec(request: web.Request, body: Any, where: str = "") -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput(f"{where or 'body'}: must be a JSON object")
-    return build_spec(validated(JobRequest, body, where), request.app[SETTINGS])
+    return build_spec(validated(JobRequest, body, where), request.app[SETTINGS], where=where)
 
 
 async def schedule(request: web.Request) -> web.Response:

@@ -29,10 +29,25 @@ BUILTINS = (
 )
 
 
+HOUR_MS = 3_600_000
+
+
 def builtin_payload(name: str, settings: SchedulerSettings) -> dict[str, Any]:
+    """Payloads the built-in processors accept (jobs_core.builtin_payloads). The backup names no
+    destination: the worker, which holds the S3 settings, picks s3 when a bucket is set, else local."""
     if name == "cleanup_old_messages":
         return {"targetType": "messages", "olderThan": settings.cleanup_old_messages_days}
-    return {}
+    if name == "send_email_digest":
+        return {"frequency": "daily"}
+    if name == "backup_database":
+        return {"retention": 30}
+    return {}  # generate-analytics: yesterday (UTC), every metric
+
+
+def builtin_options(name: str) -> dict[str, Any]:
+    """Long jobs get more than JOBS_DEFAULT_TIMEOUT: a cleanup of millions of rows, a big dump."""
+    timeouts = {"cleanup_old_messages": 2 * HOUR_MS, "backup_database": 6 * HOUR_MS}
+    return {"timeout": timeouts[name]} if name in timeouts else {}
 
 
 def builtin_schedules(settings: SchedulerSettings) -> tuple[list[Schedule], list[str]]:
@@ -45,7 +60,8 @@ def builtin_schedules(settings: SchedulerSettings) -> tuple[list[Schedule], list
             continue
         expression = getattr(settings, f"{name}_schedule")
         payload = builtin_payload(name, settings)
-        wanted.append(Schedule(sid, job_type, expression, settings.builtin_timezone, payload))
+        options = builtin_options(name)
+        wanted.append(Schedule(sid, job_type, expression, settings.builtin_timezone, payload, options))
     return wanted, unwanted
 
 

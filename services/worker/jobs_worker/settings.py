@@ -1,4 +1,8 @@
-"""Settings of a worker process (``jobs-worker``), from ``JOBS_*`` variables; see README "Configuration"."""
+"""Settings of a worker process (``jobs-worker``), from ``JOBS_*`` variables; see README "Configuration".
+
+The built-in processors' targets (database, notifications, SMTP, backups) are in
+:mod:`jobs_worker.builtin.settings`.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from jobs_core.settings import CoreSettings, split_csv
+from jobs_core.settings import split_csv
+from jobs_worker.builtin.settings import TargetSettings
 
 
-class WorkerSettings(CoreSettings):
+class WorkerSettings(TargetSettings):
     concurrency: int = Field(5, ge=1, le=1000, description="jobs run at once by one process")
     worker_queues: Annotated[list[str], NoDecode] = Field(default_factory=list, description="default: all")
     processor_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
