@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TS := clients/typescript
 TS_STAMP := $(TS)/node_modules/.installed
 
-.PHONY: help install run test test-fast test-ts lint format bench fuzz clean image container-test
+.PHONY: help install run test test-fast test-ts lint format bench fuzz chaos clean image container-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ container-test: install ## as root: run the image, compose.yaml and the chart's 
 
 bench: install ## throughput and latency figures (starts its own Redis)
 	$(BIN)/python -m bench
+
+chaos: install ## 50,000 jobs while workers, leaders and Redis are killed; checks, prints the table
+	PYTHONPATH=tests $(BIN)/python -m chaos $(CHAOS_ARGS)
 
 clean: ## remove local data, caches and the venv
 	rm -rf $(VENV) .run .data .mypy_cache .ruff_cache .pytest_cache $(TS)/node_modules $(TS)/dist $(TS)/test-results

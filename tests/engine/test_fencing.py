@@ -32,7 +32,7 @@ async def test_lost_try_is_fenced(redis: Redis, redis_server: RedisServer, prefi
     assert await store.run("progress", made.job_id, old, 40) == 0
     assert await store.run("append_log", made.job_id, old, json.dumps({"message": "late"}), 10) == 0
     assert await store.run("complete", 100, 0, made.job_id, old, '"stale"', 5) == 0
-    assert await store.run("extend_leases", 30_000, made.job_id, old) == [made.job_id]
+    assert await store.run("extend_leases", 30_000, made.job_id, old) == [made.job_id, "active"]
 
     assert await store.run("progress", made.job_id, new, 60) == 1
     assert await store.run("complete", 100, 0, made.job_id, new, '"fresh"', 5) == 1

@@ -109,22 +109,27 @@ class Background:
             log.warning("heartbeat_failed", error=str(err))
 
     async def _renew(self) -> None:
-        running = list(self.worker.running.values())
-        if not running:
+        sent = {c.id: c for c in self.worker.running.values()}
+        if not sent:
             return
-        pairs = [v for c in running for v in (c.id, c.token)]
-        lost = await self.worker.store.run("extend_leases", self.worker.settings.lease_ms, *pairs)
+        pairs = [v for c in sent.values() for v in (c.id, c.token)]
+        reply = await self.worker.store.run("extend_leases", self.worker.settings.lease_ms, *pairs)
         self.renewals += 1
-        for job_id in lost:
-            log.warning("lease_lost", job_id=job_id)
-            self.worker.interrupt(job_id, lost=True)
+        # Not every try listed here was taken away: one whose outcome was written between reading
+        # ``running`` and this reply shows up too (left alone), and so does one a user cancelled when
+        # the cancel broadcast is slower than this reply (interrupted as a cancel). The try interrupted
+        # is the one whose token was sent, even if a newer try of the job started meanwhile.
+        for job_id, status in zip(reply[0::2], reply[1::2], strict=True):
+            cancelled = status == "cancelled"
+            if self.worker.interrupt_try(sent[job_id], lost=not cancelled) and not cancelled:
+                log.warning("lease_lost", job_id=job_id, status=status)
 
     def _fence_if_expired(self) -> None:
         if time.monotonic() - self.last_renewal < self.worker.settings.lease_ms / 1000 * 0.9:
             return
-        for job_id in list(self.worker.running):
-            log.warning("lease_expired_self_fence", job_id=job_id)
-            self.worker.interrupt(job_id, lost=True)
+        for claimed in list(self.worker.running.values()):
+            if self.worker.interrupt_try(claimed, lost=True):
+                log.warning("lease_expired_self_fence", job_id=claimed.id)
 
     async def _heartbeat(self) -> None:
         w, keys = self.worker, self.worker.store.keys

@@ -18,6 +18,7 @@ from typing import Any
 
 from jobs_core.logging import get_logger
 from jobs_core.model import backoff_ms
+from jobs_core.redis_conn import UNREACHABLE
 from jobs_core.store import JobStore
 from jobs_worker.finisher import Finisher
 from jobs_worker.job import Claimed, Job, UnrecoverableError
@@ -28,10 +29,14 @@ STACK_LIMIT = 8000
 
 @dataclass
 class Interrupts:
-    """Why a running try's task was cancelled: by a user cancel, a lost lease, or shutdown."""
+    """Why a running try's task was cancelled (a user cancel, a lost lease, or shutdown), and which tries
+    are past their processor (``finishing``): those only wait for their outcome to be written and are
+    never interrupted; the transition scripts fence that write if the try was ended meanwhile. Tries are
+    named by ``Claimed.key``: two tries of one job can overlap on one worker (see JobsWorker._start)."""
 
     cancelled: set[str] = field(default_factory=set)
     lost: set[str] = field(default_factory=set)
+    finishing: set[str] = field(default_factory=set)
 
 
 class Observer:
@@ -57,18 +62,34 @@ class Execution:
         started = time.monotonic()
         self.observer.started(claimed)
         outcome = await self._outcome(claimed)
-        seconds = time.monotonic() - started
-        self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
-        if outcome is None:
-            return
+        # No await since the processor returned: from here on the try is finishing (see Interrupts).
+        self.interrupts.finishing.add(claimed.key)
+        try:
+            seconds = time.monotonic() - started
+            self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
+            if outcome is not None:
+                await self._write(claimed, outcome, seconds)
+        finally:
+            for pending in (self.interrupts.finishing, self.interrupts.cancelled, self.interrupts.lost):
+                pending.discard(claimed.key)
+
+    async def _write(
+        self, c: Claimed, outcome: tuple[str, tuple[Any, ...], dict[str, Any]], seconds: float
+    ) -> None:
+        """Hands the outcome to the finisher and waits until it is in Redis."""
         kind, args, fields = outcome
         duration_ms = int(seconds * 1000)
         if kind in ("complete", "fail"):
             args = (*args, duration_ms)
-        done = self.finisher.add(kind, claimed.id, claimed.token, *args)
+        done = self.finisher.add(kind, c.id, c.token, *args)
         if kind != "complete" or self.log_completed:
-            self._log(claimed, kind, duration_ms, fields)
-        await done
+            self._log(c, kind, duration_ms, fields)
+        # Shielded: the future is shared by the whole batch, and cancelling this task (shutdown) must not
+        # cancel it for the other tries in the batch.
+        try:
+            await asyncio.shield(done)
+        except UNREACHABLE:  # the finisher gave up (finish_batch_lost): the try runs again elsewhere
+            log.warning("outcome_not_written", job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt)
 
     async def _outcome(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
         processor = self.processors.get(c.type)
@@ -93,9 +114,7 @@ class Execution:
             return self._failed(c, _message(err), _stack(err))
 
     def _interrupted(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
-        if c.id in self.interrupts.cancelled or c.id in self.interrupts.lost:
-            self.interrupts.cancelled.discard(c.id)
-            self.interrupts.lost.discard(c.id)
+        if c.key in self.interrupts.cancelled or c.key in self.interrupts.lost:
             log.info("job_interrupted", job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt)
             return None
         return "requeue", (), {}

@@ -21,6 +21,8 @@ from jobs_core.store import JobStore
 MAX_BATCH = 128
 LINGER_S = 0.002
 KINDS = ("complete", "fail", "retry_later", "requeue")
+# Script arguments per try of each kind (Execution adds them flat): id, token and the kind's own.
+WIDTH = {"complete": 4, "fail": 5, "retry_later": 5, "requeue": 2}
 
 log = get_logger(__name__)
 
@@ -83,7 +85,8 @@ class Finisher:
                 return
             except UNREACHABLE as err:
                 if time.monotonic() > deadline:
-                    log.error("finish_batch_lost", error=str(err), jobs=sum(map(len, batch.values())))
+                    unwritten = sum(len(args) // WIDTH[kind] for kind, args in batch.items())
+                    log.error("finish_batch_lost", error=str(err), jobs=unwritten)
                     done.set_exception(err)
                     return
                 await asyncio.sleep(0.25)

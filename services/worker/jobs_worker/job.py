@@ -36,6 +36,12 @@ class Claimed:
     backoff_delay: int
     created_at: int
 
+    @property
+    def key(self) -> str:
+        """Names this try among all on the worker: tokens (``worker:claims``) repeat across jobs, and two
+        tries of one job can overlap on one worker (an old one ending while its successor starts)."""
+        return f"{self.id}@{self.token}"
+
     @classmethod
     def from_row(cls, row: list[Any]) -> Claimed:
         return cls(

@@ -145,14 +145,21 @@ class JobsWorker(Worker):
         ]
 
     def _start(self, claimed: Claimed) -> None:
+        # Tasks are keyed by try (Claimed.key), ``running`` by job: the job's newest try. A job can be claimed
+        # again by this very worker while its older try still runs (the lease ran out during a Redis
+        # outage or a stalled loop); that older try is over, since the claim gave the job a new token.
+        older = self.running.get(claimed.id)
+        if older is not None and self.interrupt_try(older, lost=True):
+            log.warning("lease_lost", job_id=claimed.id, reason="claimed again by this worker")
         self.running[claimed.id] = claimed
         task = self.loop.create_task(self.execution.run(claimed))
-        self.tasks[claimed.id] = task
+        self.tasks[claimed.key] = task
         task.add_done_callback(functools.partial(self._finished, claimed))
 
     def _finished(self, claimed: Claimed, task: asyncio.Task[None]) -> None:
-        self.tasks.pop(claimed.id, None)
-        self.running.pop(claimed.id, None)
+        self.tasks.pop(claimed.key, None)
+        if self.running.get(claimed.id) is claimed:  # not a newer try of the same job
+            del self.running[claimed.id]
         if not task.cancelled() and task.exception() is not None:
             log.error("job_task_error", job_id=claimed.id, error=repr(task.exception()))
         if self.last_claim_full:
@@ -164,13 +171,21 @@ class JobsWorker(Worker):
             self.wakeup.set()
 
     # --- control ------------------------------------------------------------------------------------
-    def interrupt(self, job_id: str, lost: bool) -> None:
-        """Cancels the local task of a try that was cancelled (by a user) or lost (lease taken over)."""
-        task = self.tasks.get(job_id)
-        if task is None or task.done():
-            return
-        (self.interrupts.lost if lost else self.interrupts.cancelled).add(job_id)
+    def interrupt(self, job_id: str, lost: bool) -> bool:
+        """Interrupts the running try of this job (see :meth:`interrupt_try`)."""
+        claimed = self.running.get(job_id)
+        return claimed is not None and self.interrupt_try(claimed, lost)
+
+    def interrupt_try(self, claimed: Claimed, lost: bool) -> bool:
+        """Cancels the task of a try that was cancelled (by a user) or lost (lease taken over); False when
+        there is nothing to interrupt: the task ended, or its processor already returned and its outcome
+        is being written (Redis refuses that write if the try no longer owns the job)."""
+        task = self.tasks.get(claimed.key)
+        if task is None or task.done() or claimed.key in self.interrupts.finishing:
+            return False
+        (self.interrupts.lost if lost else self.interrupts.cancelled).add(claimed.key)
         task.cancel()
+        return True
 
     def wake(self, queue: str | None = None) -> None:
         if queue is None or queue in self.queues:
