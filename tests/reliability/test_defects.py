@@ -69,7 +69,7 @@ async def test_metrics_serve_spec_names(api: Any, spawn: Any, redis: Any, prefix
     assert m.value("jobs_latency_ms_sum", **d) == pytest.approx(
         m.value("jobs_duration_seconds_sum", **d) * 1000
     )
-    assert m.value("jobs_latency_ms_sum", **d) >= 30
+    assert m.value("jobs_latency_ms_sum", **d) >= 20  # milliseconds: the 30 ms sleep (timer slack), not 0.03
     assert m.value("jobs_retry_count", **d) == m.value("jobs_retries_total", **d) == 1
     assert "\njobs_retry_count{" in m.text  # the exact name SPEC.md's alerts use, no suffix
 
