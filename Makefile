@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TS := clients/typescript
 TS_STAMP := $(TS)/node_modules/.installed
 
-.PHONY: help install run test test-fast test-ts lint format bench chaos clean image container-test
+.PHONY: help install run test test-fast test-ts lint format bench fuzz chaos clean image container-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ test-ts: install $(TS_STAMP) ## the TypeScript client: build, typecheck, tests a
 
 test-fast: install ## tests without lint
 	$(BIN)/pytest -x
+
+fuzz: install ## fuzz every API operation longer than make test does (JOBS_FUZZ_EXAMPLES, default 400)
+	JOBS_FUZZ_EXAMPLES=$${JOBS_FUZZ_EXAMPLES:-400} $(BIN)/pytest tests/reliability/test_fuzz_api.py -q -s
 
 image: ## build the container image with podman (Debian base made locally; PYTHON_IMAGE=… to use another)
 	scripts/containers/build_image.sh

@@ -54,6 +54,20 @@ class RedisUnavailable(JobsError):
     status, code = 503, "redis_unavailable"
 
 
+class RedisFull(RedisUnavailable):
+    """Redis refused a write: used memory is over ``maxmemory`` (policy ``noeviction``). Nothing of
+    the refused call was written; it works again once memory is freed."""
+
+    code = "redis_full"
+
+
+class ReplicationTimeout(RedisUnavailable):
+    """The write is on the master, but fewer replicas than JOBS_REDIS_MIN_REPLICAS_ACK confirmed it in
+    time: it could be lost if the master failed now, so it is not reported as accepted."""
+
+    code = "replication_timeout"
+
+
 # --- scheduler (jobs_core.leader, jobs_core.schedules) ---------------------------------------------------
 class LeaderFenced(JobsError):
     """A fire from a term that no longer holds the leader lease; the replica steps down."""

@@ -34,9 +34,17 @@ Lua scripts receive the prefix and rebuild the per-job keys with the same patter
 | P:sched:version              | STRING | none                 | scheduler: +1 on every schedule change             |
 | P:sched:changes              | pubsub | —                    | scheduler: "a schedule changed" (leader resyncs)   |
 | P:audit                      | LIST   | none (capped)        | dashboard: who did what, when                      |
+| P:q:{queue}:ready:health-check | STRING | arq's health interval | arq's own health key (only deleted, at close)    |
+
+A Redis ACL user for one deployment needs exactly ``acl_patterns(P)``: keys ``P:*`` and
+``arq:in-progress:P:*``, channels ``P:*``. Whoever adds a key adds it to this table and to
+``classify`` below, or ``jobs-admin check`` reports it as an unknown key.
 """
 
 from __future__ import annotations
+
+import re
+from typing import NamedTuple
 
 from arq.constants import in_progress_key_prefix
 
@@ -148,3 +156,61 @@ class Keys:
     # dashboard's actions (who, what, when), shown on its audit page.
     def audit(self) -> str:
         return f"{self.prefix}:audit"
+
+
+# --- what a key under the prefix is (jobs-admin check) ----------------------------------------------------
+class KeyKind(NamedTuple):
+    """``kind`` of a key, the job, queue or schedule it belongs to (``owner``), and the state or type
+    its name carries (``name``) where it has one."""
+
+    kind: str
+    owner: str = ""
+    name: str = ""
+
+
+_QUEUE = r"(?P<q>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})"
+_STATES = "|".join(JOB_STATES)
+# (kind, pattern after "P:", Redis type); the first match wins, so the job record (any hash whose name
+# starts with job:) comes after its side keys, which have other types.
+_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("job_side", r"job:(?P<o>.+):(?:logs|errors)", "list"),
+    ("job_side", r"job:(?P<o>.+):(?:deps|dependents)", "set"),
+    ("job", r"job:(?P<o>.+)", "hash"),
+    ("ready", rf"q:{_QUEUE}:ready", "zset"),
+    ("state", rf"q:{_QUEUE}:(?P<n>{_STATES})", "zset"),
+    ("type", rf"q:{_QUEUE}:type:(?P<n>.+)", "zset"),
+    ("queue", rf"q:{_QUEUE}:(?:seq|paused|ready:health-check)", "string"),
+    ("queue", rf"q:{_QUEUE}:wake", "list"),
+    ("queue", rf"q:{_QUEUE}:events", "stream"),
+    ("queue", rf"q:{_QUEUE}:(?:stats|minute:\d+)", "hash"),
+    ("global", r"queues", "set"),
+    ("global", r"workers", "zset"),
+    ("global", r"worker:.+", "hash"),
+    ("global", r"audit", "list"),
+    ("global", r"sched:(?:leader|epoch|version)", "string"),
+    ("global", r"sched:defs", "hash"),
+    ("schedule_side", r"sched:state:(?P<o>.+)", "hash"),
+    ("schedule_side", r"sched:recent:(?P<o>.+)", "list"),
+)
+_COMPILED = tuple((kind, re.compile(pattern + r"\Z", re.DOTALL), rtype) for kind, pattern, rtype in _PATTERNS)
+
+
+def classify(prefix: str, key: str, redis_type: str) -> KeyKind | None:
+    """What ``key`` (of Redis type ``redis_type``) is, or None when no service writes such a key."""
+    if key.startswith(f"{in_progress_key_prefix}{prefix}:"):
+        owner = key[len(in_progress_key_prefix) + len(prefix) + 1 :]
+        return KeyKind("lease", owner) if redis_type == "string" else None
+    if not key.startswith(prefix + ":"):
+        return None
+    rest = key[len(prefix) + 1 :]
+    for kind, pattern, rtype in _COMPILED:
+        found = pattern.match(rest)
+        if found and rtype == redis_type:
+            groups = found.groupdict()
+            return KeyKind(kind, groups.get("o") or groups.get("q") or "", groups.get("n") or "")
+    return None
+
+
+def acl_patterns(prefix: str) -> dict[str, list[str]]:
+    """Key and channel patterns a Redis ACL user of this deployment must be allowed (docs, tests)."""
+    return {"keys": [f"{prefix}:*", f"{in_progress_key_prefix}{prefix}:*"], "channels": [f"{prefix}:*"]}

@@ -13,7 +13,10 @@ set, the leader key and the number of schedules), and one pipeline of worker hea
   ``jobs_total`` (created), ``jobs_completed_total``/``jobs_failed_total`` by type,
   ``jobs_retries_total``, ``jobs_cancelled_total``;
 - histograms ``jobs_wait_seconds`` (enqueue or due time → start of each try) and
-  ``jobs_duration_seconds`` (run time of the tries that ended a job), from the scripts' bucket counts.
+  ``jobs_duration_seconds`` (run time of the tries that ended a job), from the scripts' bucket counts;
+- SPEC.md's own names beside the conventional ones, so alerts written against SPEC.md work as written:
+  ``jobs_latency_ms`` (the run-time histogram again, in milliseconds) and ``jobs_retry_count`` (the
+  value of ``jobs_retries_total``; untyped, because a counter's samples must end in ``_total``).
 
 Type labels are bounded: at most ``TYPE_LABEL_CAP`` types per queue, the rest (and failures recorded
 without a type, such as dependency failures) count under ``type="_other"``, which no real type can be
@@ -30,7 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+    UnknownMetricFamily,
+)
 from redis.asyncio import Redis
 
 from jobs_core.insights import BOUNDS
@@ -159,6 +168,23 @@ class ClusterCollector:
                 buckets, total_ms = histogram(q.stats, field_name)
                 family.add_metric([q.name], buckets, total_ms / 1000)
             yield family
+        yield from self._spec_names(snap.queues)
+
+    @staticmethod
+    def _spec_names(queues: list[QueueSnapshot]) -> Iterator[Metric]:
+        """SPEC.md's ``jobs_latency_ms`` and ``jobs_retry_count``, from the same counts."""
+        latency = HistogramMetricFamily(
+            "jobs_latency_ms", "run time in ms (SPEC.md name of jobs_duration_seconds)", labels=["queue"]
+        )
+        retries = UnknownMetricFamily(
+            "jobs_retry_count", "tries retried later (SPEC.md name of jobs_retries_total)", labels=["queue"]
+        )
+        for q in queues:
+            buckets, total_ms = histogram(q.stats, "run_ms", unit_ms=1)
+            latency.add_metric([q.name], buckets, total_ms)
+            retries.add_metric([q.name], int(q.stats.get("retried", 0)))
+        yield latency
+        yield retries
 
     @staticmethod
     def _gauges(queues: list[QueueSnapshot]) -> Iterator[Metric]:
@@ -207,14 +233,23 @@ def by_type(stats: dict[str, str], outcome: str) -> dict[str, int]:
     return out
 
 
-def histogram(stats: dict[str, str], field_name: str) -> tuple[list[tuple[str, float]], float]:
-    """Cumulative buckets (le in seconds) from the scripts' per-bucket counts, and the sum in ms."""
+def histogram(
+    stats: dict[str, str], field_name: str, unit_ms: float = 1000
+) -> tuple[list[tuple[str, float]], float]:
+    """Cumulative buckets from the scripts' per-bucket counts, and the sum in ms; ``le`` is in
+    seconds by default, in milliseconds with ``unit_ms=1``."""
     buckets, seen = [], 0
     for bound in BOUNDS:
         label = "inf" if bound == float("inf") else str(int(bound))
         seen += int(stats.get(f"{field_name}:{label}", 0))
-        buckets.append(("+Inf" if bound == float("inf") else str(bound / 1000), float(seen)))
+        le = "+Inf" if bound == float("inf") else _le(bound / unit_ms)
+        buckets.append((le, float(seen)))
     return buckets, float(stats.get(f"{field_name}_sum", 0))
+
+
+def _le(value: float) -> str:
+    """A bucket bound as Prometheus writes it: ``0.005``, ``2.5``, ``100.0``."""
+    return str(float(value))
 
 
 def render(snapshot: ClusterSnapshot | None) -> bytes:

@@ -36,7 +36,18 @@ class CoreSettings(BaseSettings):
     redis_host: str = "localhost"
     redis_port: int = Field(6379, ge=1, le=65535)
     redis_db: int = Field(2, ge=0, le=15)
+    redis_username: str | None = Field(None, description="ACL user of the master (or in the URL)")
     redis_password: SecretStr | None = None
+    # Sentinel: when JOBS_REDIS_SENTINELS is set, the master's address comes from the sentinels (it wins
+    # over JOBS_REDIS_URL's host and JOBS_REDIS_HOST); user, password, db and TLS options still come from
+    # the URL or the variables above. JOBS_REDIS_SENTINEL_PASSWORD is the sentinels' own requirepass.
+    redis_sentinels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    redis_sentinel_master: str = Field("mymaster", min_length=1, max_length=128)
+    redis_sentinel_username: str | None = None
+    redis_sentinel_password: SecretStr | None = None
+    # WAIT for this many replicas after an enqueue before answering 201 (0: do not wait).
+    redis_min_replicas_ack: int = Field(0, ge=0, le=16)
+    redis_replica_ack_timeout: int = Field(1000, ge=1, le=60_000, description="ms WAIT waits at most")
     key_prefix: str = Field("jobs", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     queues: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -60,10 +71,25 @@ class CoreSettings(BaseSettings):
     # The worker runs SPEC.md's six built-in job types; producers then refuse their bad payloads (400).
     builtin_processors: bool = True
 
-    @field_validator("queues", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        """``WARNING``, ``Warning`` and ``warning`` are one level: people write all three."""
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("queues", "redis_sentinels", mode="before")
     @classmethod
     def _split_queues(cls, value: object) -> object:
         return split_csv(value)
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _check_sentinels(cls, value: list[str]) -> list[str]:
+        for item in value:
+            host, _, port = item.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{item!r} is not host:port")
+        return value
 
     @field_validator("queues")
     @classmethod
@@ -85,6 +111,11 @@ class CoreSettings(BaseSettings):
                 raise ValueError("JOBS_REDIS_URL must start with redis://, rediss:// or unix://")
         return self
 
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """JOBS_REDIS_SENTINELS as (host, port) pairs; IPv6 hosts may be written in brackets."""
+        pairs = [item.rpartition(":") for item in self.redis_sentinels]
+        return [(host.strip("[]"), int(port)) for host, _, port in pairs]
+
     def redis_dsn(self) -> str:
         """The connection URL: JOBS_REDIS_URL when set, else built from host/port/db/password."""
         if self.redis_url is not None:
@@ -92,12 +123,16 @@ class CoreSettings(BaseSettings):
         auth = ""
         if self.redis_password is not None and self.redis_password.get_secret_value():
             auth = ":" + quote(self.redis_password.get_secret_value(), safe="") + "@"
+        if self.redis_username and auth:
+            auth = quote(self.redis_username, safe="") + auth
         return f"redis://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
 
     def redis_display(self) -> str:
-        """The connection URL with any password masked, safe for logs."""
+        """The connection URL with any password masked, safe for logs (the sentinels when used)."""
         from urllib.parse import urlsplit, urlunsplit
 
+        if self.redis_sentinels:
+            return f"sentinel://{','.join(self.redis_sentinels)}/{self.redis_sentinel_master}"
         parts = urlsplit(self.redis_dsn())
         if parts.password:
             host = parts.hostname or ""

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
-from jobs_core.errors import error_for
+from jobs_core.errors import ReplicationTimeout, error_for
 from jobs_core.keys import FINISHED_STATES, JOB_STATES, LOG_LINES_CAP, Keys
 from jobs_core.redis_conn import unavailable_as_error
 from jobs_core.scripts import Scripts
@@ -50,8 +51,14 @@ class JobStore:
 
     # --- creating -------------------------------------------------------------------------------------
     async def enqueue(self, specs: list[dict[str, Any]]) -> list[Enqueued]:
-        """Stores all specs atomically, or none (QueueFull, unknown dependency)."""
-        raw = await self.run("enqueue", self.settings.max_jobs_per_queue, json.dumps(specs))
+        """Stores all specs atomically, or none (QueueFull, unknown dependency). With
+        JOBS_REDIS_MIN_REPLICAS_ACK, also waits until that many replicas hold the write, or raises
+        ReplicationTimeout (503): the jobs are on the master but must not be reported as accepted."""
+        args = [self.settings.max_jobs_per_queue, json.dumps(specs)]
+        if self.settings.redis_min_replicas_ack:
+            raw = await self._enqueue_replicated(args, specs)
+        else:
+            raw = await self.run("enqueue", *args)
         if int(raw[0]) < 0:
             raise error_for(int(raw[0]), "enqueue", "batch", raw[1])
         out = []
@@ -59,6 +66,33 @@ class JobStore:
             job_id, status, existed, created, run_at, queue = raw[i : i + 6]
             out.append(Enqueued(job_id, status, existed == 1, int(created), int(run_at or 0), queue))
         return out
+
+    async def _enqueue_replicated(self, args: list[Any], specs: list[dict[str, Any]]) -> Any:
+        """The script and WAIT in one pipeline: WAIT counts the replicas that acknowledged the writes
+        made so far on its own connection, so both must travel on the same one."""
+        wanted, timeout_ms = self.settings.redis_min_replicas_ack, self.settings.redis_replica_ack_timeout
+        async with unavailable_as_error():
+            try:
+                raw, acked = await self._script_and_wait(args, wanted, timeout_ms)
+            except NoScriptError:
+                # A pipeline loads its scripts once, before its first try; a retry that landed on a
+                # newly promoted master (scripts are not replicated) finds none. Nothing ran: again.
+                raw, acked = await self._script_and_wait(args, wanted, timeout_ms)
+        if int(raw[0]) >= 0 and int(acked) < wanted:
+            ids = [spec["id"] for spec in specs]
+            raise ReplicationTimeout(
+                f"the write reached {acked} of the {wanted} replicas JOBS_REDIS_MIN_REPLICAS_ACK asks for "
+                f"within {timeout_ms} ms: not accepted. The jobs may exist on the master; sending the same "
+                "request again with options.jobId is safe (it answers 200 for jobs already stored)",
+                {"jobIds": ids[:100], "replicas": int(acked), "wanted": wanted},
+            )
+        return raw
+
+    async def _script_and_wait(self, args: list[Any], wanted: int, timeout_ms: int) -> list[Any]:
+        pipe = self.redis.pipeline(transaction=False)
+        await self.scripts.run_in(pipe, "enqueue", [*self._head(), *args])
+        pipe.execute_command("WAIT", wanted, timeout_ms)
+        return list(await pipe.execute())
 
     # --- reading --------------------------------------------------------------------------------------
     async def get(self, job_id: str) -> tuple[dict[str, str], list[str]] | None:

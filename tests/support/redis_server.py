@@ -31,9 +31,10 @@ def redis_binary() -> str:
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, extra_args: list[str] | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
+        self.extra_args = list(extra_args or [])  # more redis-server options (TLS, maxmemory, replicaof …)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -61,23 +62,33 @@ class RedisServer:
                 "noeviction",
                 "--loglevel",
                 "warning",
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.02)
+            if self.answers():
+                return
+            time.sleep(0.02)
         raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def answers(self) -> bool:
+        """True once the server answers PING (or asks for a password)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith((b"+PONG", b"-NOAUTH"))
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:  # e.g. a replica stuck in a sync: do not hang the session
+                self.proc.kill()
+                self.proc.wait(10)
         self.proc = None

@@ -1,9 +1,13 @@
 """Loads the Lua scripts (one per state transition) and runs them.
 
 Each ``<name>.lua`` may pull shared helpers with ``--!include lib/<file>.lua`` lines, resolved here once.
+Each script opens with a Redis 7 shebang, which must stay the first line of the text sent: ``#!lua`` for
+a script that writes (Redis then refuses it *before it runs* while used memory is over ``maxmemory``, so
+a full Redis never holds a half-written transition), ``#!lua flags=allow-oom`` for the few that only
+delete or extend TTLs, and ``#!lua flags=no-writes`` for read-only ones. Helpers carry no shebang.
 Scripts run by EVALSHA; redis-py's :class:`~redis.commands.core.AsyncScript` reloads a script that the
 server forgot (NOSCRIPT after a restart or SCRIPT FLUSH), so callers never see that error. A script file
-that is missing or includes a missing helper fails at start-up, not at the first call.
+that is missing, includes a missing helper or lacks its shebang fails at start-up, not at the first call.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 INCLUDE = re.compile(r"^--!include (lib/[a-z_]+\.lua)\s*$", re.MULTILINE)
+SHEBANG = re.compile(r"^#!lua( flags=[a-z,-]+)?\n")
 
 SCRIPT_NAMES = (
     "enqueue",
@@ -46,7 +51,10 @@ def source(name: str) -> str:
     def expand(match: re.Match[str]) -> str:
         return (folder / match.group(1)).read_text(encoding="utf-8")
 
-    return INCLUDE.sub(expand, text)
+    text = INCLUDE.sub(expand, text)
+    if not SHEBANG.match(text) or text.count("#!lua") != 1:
+        raise ValueError(f"script {name}.lua must start with one '#!lua' line (with its flags)")
+    return text
 
 
 class Scripts:
@@ -61,3 +69,8 @@ class Scripts:
 
     async def run(self, name: str, keys: list[str] | None = None, args: list[Any] | None = None) -> Any:
         return await self._scripts[name](keys=keys or [], args=args or [])
+
+    async def run_in(self, pipe: Any, name: str, args: list[Any]) -> None:
+        """Queues the script in a pipeline (its reply comes with the pipeline's), e.g. before a WAIT
+        that must run on the same connection as the script's writes."""
+        await self._scripts[name](keys=[], args=args, client=pipe)

@@ -1,3 +1,4 @@
+#!lua
 --[[ acquire_leader: take the scheduler's leader lease when it is free, and draw a new fencing epoch.
   KEYS[1] leader key (STRING: the holder's token, expires with the lease)
   KEYS[2] epoch counter (STRING: +1 per acquired lease, never expires)

@@ -1,3 +1,4 @@
+#!lua
 --[[ append_log: keep a line written by job.log(), capped to the newest lines.
   KEYS: none (derived from the prefix).
   ARGV[1] prefix, ARGV[2] events maxlen (unused), ARGV[3] id, ARGV[4] token, ARGV[5] line (JSON text:

@@ -1,3 +1,4 @@
+#!lua
 --[[ cancel: stop a job that has not finished. A running try is fenced at once (its lease is dropped,
   so its result, progress and logs are refused) and the workers are told to interrupt it.
   Blocked dependents fail, naming this job.

@@ -1,3 +1,4 @@
+#!lua
 --[[ claim: promote due delayed jobs, then take up to `count` ready jobs for one worker.
   The claimed job stays in arq's ready set (as in arq) while its lease key lives; a lease that expires
   (worker killed) makes it claimable again at its old place: a stall, counted against max stalls.

@@ -1,3 +1,4 @@
+#!lua
 --[[ delete_schedule: remove a schedule with its state and recent-jobs list. Jobs it created stay.
   KEYS[1] definitions, KEYS[2] this schedule's state, KEYS[3] its recent list, KEYS[4] version counter
   ARGV[1] schedule id, ARGV[2] channel

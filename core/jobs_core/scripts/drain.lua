@@ -1,3 +1,4 @@
+#!lua
 --[[ drain: remove every waiting job of a queue (and the delayed ones on request), never an active one.
   Removed jobs are deleted; jobs blocked on them fail, naming them.
   KEYS: none (derived from the prefix).

@@ -1,3 +1,4 @@
+#!lua
 --[[ enqueue: store new jobs (one, or a whole bulk request) atomically: all of them or none.
   KEYS: none; every key derives from the prefix (single Redis or Sentinel, not Cluster).
   ARGV[1] prefix, ARGV[2] events maxlen, ARGV[3] max waiting+delayed jobs per queue,

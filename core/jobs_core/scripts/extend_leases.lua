@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[ extend_leases: the worker's heartbeat for its running tries. A lease is renewed only while the
   registry still names this try's token as active; otherwise the try has been taken over or
   cancelled, and the worker must stop it.
@@ -6,6 +7,8 @@
   Returns, for each try that is no longer the owner, its id and the job's status now (a flat list
   id1, status1, id2, …; status '' when the record is gone): 'cancelled' tells a user's cancel from a
   try taken over by another worker, whose broadcast may reach the worker after this reply.
+  Flags: allow-oom. It only rewrites existing lease keys (no growth); refusing it while Redis is full
+  would expire the leases of running tries and have them run twice.
 ]]
 --!include lib/prologue.lua
 --!include lib/keys.lua

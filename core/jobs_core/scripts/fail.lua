@@ -1,3 +1,4 @@
+#!lua
 --[[ fail: end a batch of tries that failed for good (attempts used up, timeout on the last try,
   UnrecoverableError, no processor). Dependents fail too, transitively, naming this job.
   KEYS: none (derived from the prefix).
@@ -5,8 +6,9 @@
   ARGV[4] max age of failed jobs (ms, 0 = no limit), ARGV[5..] groups of 5:
   id, token, error message, stack text, duration (ms).
   Returns the number of tries recorded; fenced tries are skipped.
-  Retention: the failed set of each queue touched (the jobs' own, and those of dependents failed in
-  turn) is trimmed to ARGV[3] jobs and ARGV[4] ms.
+  Retention: a job's own removeOnFail wins (0 deletes it, N trims the failed set to the newest N); the
+  failed set of each queue where a job without its own setting failed, or where dependents failed in
+  turn, is trimmed to ARGV[3] jobs and ARGV[4] ms.
   Events: active -> failed (with error), blocked -> failed for dependents.
   Counters (once per queue and field): failed, failed:<type>, run_ms:<le>, run_ms_sum.
 ]]
@@ -35,11 +37,12 @@ for i = 5, #ARGV, 5 do
     tally(t, queue, 'run_ms:' .. bucket(tonumber(ARGV[i + 4])), 1)
     tally(t, queue, 'run_ms_sum', tonumber(ARGV[i + 4]))
     for q, _ in pairs(fail_dependents(P, id, 'failed', NOW)) do trim[q] = true end
-    apply_retention(P, id, queue, 'failed', f[2], tonumber(f[4]) or -1)
+    if not apply_retention(P, id, queue, 'failed', f[2], tonumber(f[4]) or -1) then
+      trim[queue] = true
+    end
     done = done + 1
   end
 end
 flush_tally(P, t, NOW)
-for queue, _ in pairs(t) do trim[queue] = true end
 for queue, _ in pairs(trim) do trim_state(P, queue, 'failed', keep, max_age, NOW) end
 return done

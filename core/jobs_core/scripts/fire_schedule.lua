@@ -1,3 +1,4 @@
+#!lua
 --[[ fire_schedule: create the job of one fire time of one schedule, at most once, and only for the
   leader's current term. The job is made by lib/create_job.lua, like a job enqueued through the API.
   KEYS[1] leader key, KEYS[2] epoch counter, KEYS[3] definitions, KEYS[4] this schedule's state,

@@ -1,3 +1,4 @@
+#!lua
 --[[ pause: workers stop starting jobs of this queue (the claim script checks the flag atomically);
   running jobs finish, new jobs are still accepted and wait.
   KEYS[1] the queue's paused flag.

@@ -1,3 +1,4 @@
+#!lua
 --[[ progress: a running try reports 0..100. Ignored when the try no longer owns the job (fenced).
   KEYS: none (derived from the prefix).
   ARGV[1] prefix, ARGV[2] events maxlen, ARGV[3] id, ARGV[4] token, ARGV[5] progress.

@@ -1,3 +1,4 @@
+#!lua
 --[[ promote_job: run a delayed job now (dashboard "run now"): it joins the end of its priority band
   as if its delay had just ended. Back-off waits of a retry count as delays too.
   KEYS: none (derived from the prefix).

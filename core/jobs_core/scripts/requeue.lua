@@ -1,3 +1,4 @@
+#!lua
 --[[ requeue: hand running tries back untouched (worker shutting down, or fencing itself after losing
   Redis). The job keeps its place in the ready set and its attempt number: the try did not count.
   KEYS: none (derived from the prefix).

@@ -1,3 +1,4 @@
+#!lua
 --[[ resume: clear the pause flag and wake every worker of the queue at once (broadcast, not a token,
   since all of them stand idle).
   KEYS[1] the queue's paused flag.

@@ -1,3 +1,4 @@
+#!lua
 --[[ retry_all_failed: run failed jobs of one queue again (dashboard "retry all failed"), one slice per
   call so that Redis is never blocked for long; the caller calls again while `left` > 0.
   Jobs with a failed or cancelled dependency are skipped and stay failed; they are counted in `skipped`

@@ -1,3 +1,4 @@
+#!lua
 --[[ retry_job: run a failed or cancelled job again from its first attempt (POST /jobs/:id/retry).
   Its dependencies are checked again: it waits (blocked) for unfinished ones and is refused while one
   of them is failed or cancelled.

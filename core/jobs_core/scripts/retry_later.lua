@@ -1,3 +1,4 @@
+#!lua
 --[[ retry_later: a try failed and attempts remain: park the job until its back-off ends. It re-enters
   its priority band when due (FIFO behind jobs of the same priority), never arq's unbanded re-score.
   KEYS: none (derived from the prefix).

@@ -1,3 +1,4 @@
+#!lua
 --[[ set_schedule_paused: pause a schedule (it creates no jobs) or resume it.
   KEYS[1] definitions, KEYS[2] this schedule's state, KEYS[3] version counter
   ARGV[1] schedule id, ARGV[2] '1' pause | '0' resume, ARGV[3] channel

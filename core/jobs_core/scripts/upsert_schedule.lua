@@ -1,3 +1,4 @@
+#!lua
 --[[ upsert_schedule: create a schedule, or replace its definition; a no-op when nothing changed.
   KEYS[1] definitions (HASH id -> JSON), KEYS[2] this schedule's state (HASH), KEYS[3] version counter
   ARGV[1] schedule id, ARGV[2] definition JSON (canonical: same definition, same text), ARGV[3] channel

@@ -16,7 +16,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from jobs_api import events, health, jobs, metrics, openapi, queues
+from jobs_api import events, health, jobs, metrics, openapi, queues, responses
 from jobs_api.access import OPEN_PATHS, JobTokens, auth_middleware
 from jobs_api.context import QUEUES, REDIS, SETTINGS, STARTED, STORE, TOKENS
 from jobs_api.cors import enable_cors
@@ -62,7 +62,7 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def openapi_document(request: web.Request) -> web.Response:
-    return web.json_response(openapi.document())
+    return web.json_response(responses.complete(openapi.document(), request.app[SETTINGS]))
 
 
 def routes(metrics_enabled: bool = True) -> list[web.RouteDef]:

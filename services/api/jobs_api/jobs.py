@@ -13,8 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from jobs_api.access import JobTokens
+from jobs_api.body import read_json
 from jobs_api.context import QUEUES, SETTINGS, STORE, TOKENS
-from jobs_api.errors import read_json, validated
+from jobs_api.errors import validated, validated_body
 from jobs_api.schemas import BulkRequest, ListQuery
 from jobs_core.errors import InvalidInput, NotFound, PayloadTooLarge, WrongState
 from jobs_core.model import JobRequest, State, build_spec
@@ -44,7 +45,7 @@ def _token_fields(tokens: JobTokens, job_id: str) -> dict[str, Any]:
 def _spec(request: web.Request, body: Any, where: str = "") -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput(f"{where or 'body'}: must be a JSON object")
-    return build_spec(validated(JobRequest, body, where), request.app[SETTINGS], where=where)
+    return build_spec(validated_body(JobRequest, body, where), request.app[SETTINGS], where=where)
 
 
 async def schedule(request: web.Request) -> web.Response:
@@ -63,7 +64,7 @@ async def schedule(request: web.Request) -> web.Response:
 async def schedule_bulk(request: web.Request) -> web.Response:
     """POST /schedule/bulk: up to JOBS_MAX_BULK_JOBS jobs, all stored or none."""
     body = await read_json(request)
-    bulk = validated(BulkRequest, body)
+    bulk = validated_body(BulkRequest, body)
     limit = request.app[SETTINGS].max_bulk_jobs
     if len(bulk.jobs) > limit:
         raise PayloadTooLarge(f"jobs: at most {limit} jobs per bulk request (JOBS_MAX_BULK_JOBS)")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from jobs_api.body import read_json
 from jobs_api.context import QUEUES
-from jobs_api.errors import read_json, validated
+from jobs_api.errors import validated_body
 from jobs_api.schemas import CleanRequest, DrainRequest
 
 
@@ -34,14 +35,14 @@ async def resume(request: web.Request) -> web.Response:
 
 async def drain(request: web.Request) -> web.Response:
     queue = request.app[QUEUES].check(request.match_info["queue"])
-    body = validated(DrainRequest, await read_json(request, required=False))
+    body = validated_body(DrainRequest, await read_json(request, required=False))
     removed = await request.app[QUEUES].drain(queue, body.delayed)
     return web.json_response({"success": True, "queue": queue, "removed": removed})
 
 
 async def clean(request: web.Request) -> web.Response:
     queue = request.app[QUEUES].check(request.match_info["queue"])
-    body = validated(CleanRequest, await read_json(request, required=False))
+    body = validated_body(CleanRequest, await read_json(request, required=False))
     ids = await request.app[QUEUES].clean(queue, body.status, body.grace, body.limit)
     return web.json_response(
         {"success": True, "queue": queue, "status": body.status, "removed": ids, "count": len(ids)}

@@ -24,7 +24,7 @@ from jobs_core.errors import JobsError
 from jobs_core.keys import Keys
 from jobs_core.leader import LeaderLease
 from jobs_core.logging import get_logger
-from jobs_core.redis_conn import CONNECTION_ERRORS
+from jobs_core.redis_conn import UNREACHABLE
 from jobs_core.schedules import ScheduleStore
 from jobs_scheduler.builtins import apply_builtins
 from jobs_scheduler.firing import Firing
@@ -32,7 +32,7 @@ from jobs_scheduler.probes import Metrics, ProbeState
 from jobs_scheduler.settings import SchedulerSettings
 
 log = get_logger("jobs_scheduler")
-FAILURES = (JobsError, TimeoutError, *CONNECTION_ERRORS)
+FAILURES = (JobsError, TimeoutError, *UNREACHABLE)  # down, or full (OOM refusals)
 
 
 class Replica:

@@ -45,13 +45,8 @@ async def _never_called(ctx: dict[str, Any]) -> None:
 class JobsWorker(Worker):
     def __init__(self, settings: WorkerSettings, processors: dict[str, Processor]) -> None:
         self.settings = settings
-        pool = ArqRedis.from_url(
-            settings.redis_dsn(),
-            decode_responses=True,
-            socket_timeout=10,
-            socket_connect_timeout=2,
-            retry_on_timeout=True,
-        )
+        # arq's pool type, made where every client is made (Sentinel, TLS and ACL settings included).
+        pool = connect(settings, timeout=10, client_class=ArqRedis)
         self.store = JobStore(pool, settings)
         super().__init__(
             functions=[func(_never_called, name="jobs worker")],

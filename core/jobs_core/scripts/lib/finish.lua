@@ -33,10 +33,12 @@ local function flush_tally(P, t, now)
 end
 
 -- removeOnComplete / removeOnFail: 0 deletes at once, N keeps the newest N, -1 uses the queue default.
+-- Returns false when the job set none, so that the caller applies the queue default instead.
 local function apply_retention(P, id, queue, state, job_type, keep)
   if keep == 0 then
     delete_job(P, id, queue, state, job_type)
   elseif keep > 0 then
     trim_state(P, queue, state, keep, 0, 0)
   end
+  return keep >= 0
 end
