@@ -47,6 +47,7 @@ SECRET_VARS = {
     "JOBS_REDIS_URL",
     "JOBS_DASHBOARD_PASSWORD",
     "JOBS_API_TOKEN",
+    "JOBS_JOB_TOKEN_SECRET",
     "JOBS_DATABASE_URL",
     "JOBS_SMTP_URL",
     "JOBS_NOTIFICATIONS_API_KEY",
@@ -89,9 +90,14 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "notificationsApiKey": "key-notif-5",
             "backupS3AccessKey": "AKIA-backup",
             "backupS3SecretKey": "s3-secret-8",
+            "jobTokenSecret": "job-token-secret-of-at-least-32-chars",
         },
         "config": {"extra": {"JOBS_EVENTS_MAXLEN": "20000"}},
-        "api": {"env": {"JOBS_MAX_BULK_JOBS": "500"}},
+        "api": {
+            "env": {"JOBS_MAX_BULK_JOBS": "500"},
+            "corsOrigins": ["https://chat.example.com", "http://localhost:3000"],
+            "jobTokenTtl": 900,
+        },
         "worker": {
             "queues": ["default", "high-priority"],
             "processorModules": ["app.jobs"],

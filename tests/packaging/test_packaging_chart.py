@@ -196,7 +196,7 @@ def test_secrets_only_through_secret_key_refs(pkg, value_set):
             continue
         for container in pod_spec(obj)["containers"]:
             for name, entry in env_of(container).items():
-                if name in pkg.SECRET_VARS or re.search(r"PASSWORD|TOKEN|SECRET|AUTH$", name):
+                if name in pkg.SECRET_VARS or re.search(r"PASSWORD|TOKEN(?!_TTL)|SECRET|AUTH$", name):
                     assert "value" not in entry, f"{name} is a plain value in {obj['metadata']['name']}"
                     assert "secretKeyRef" in entry["valueFrom"], name
     for configmap in pkg.find(objects, "ConfigMap"):
@@ -388,6 +388,10 @@ def test_inconsistent_values_fail_the_render_clearly(pkg, values, message):
             {"worker": {"autoscaling": {"behavior": {"scaleDown": {"stabilizationWindowSeconds": 7200}}}}},
             "stabilizationWindowSeconds",
         ),
+        ({"api": {"corsOrigins": ["*"]}}, "/api/corsOrigins/0"),
+        ({"api": {"corsOrigins": ["https://chat.example.com/app"]}}, "/api/corsOrigins/0"),
+        ({"api": {"jobTokenTtl": 0}}, "/api/jobTokenTtl"),
+        ({"auth": {"jobTokenSecret": "short"}}, "/auth/jobTokenSecret"),
     ],
     ids=[
         "replicas-string",
@@ -399,6 +403,10 @@ def test_inconsistent_values_fail_the_render_clearly(pkg, values, message):
         "env-name",
         "redis-url-scheme",
         "window-too-long",
+        "cors-wildcard",
+        "cors-path",
+        "token-ttl-zero",
+        "token-secret-short",
     ],
 )
 def test_schema_rejects_bad_values_with_a_clear_message(pkg, values, message):

@@ -210,7 +210,7 @@ Also where the configuration mistakes are caught, with a message that says what 
 {{/* Refuse secrets in a plain variable map (config.extra, <service>.env). */}}
 {{- define "jobs.noSecrets" -}}
 {{- range $k, $v := . }}
-{{- if has $k (list "JOBS_REDIS_PASSWORD" "JOBS_REDIS_URL" "JOBS_DASHBOARD_PASSWORD" "JOBS_API_TOKEN" "JOBS_DATABASE_URL" "JOBS_SMTP_URL" "JOBS_NOTIFICATIONS_API_KEY" "JOBS_BACKUP_S3_ACCESS_KEY" "JOBS_BACKUP_S3_SECRET_KEY") }}
+{{- if has $k (list "JOBS_REDIS_PASSWORD" "JOBS_REDIS_URL" "JOBS_DASHBOARD_PASSWORD" "JOBS_API_TOKEN" "JOBS_DATABASE_URL" "JOBS_SMTP_URL" "JOBS_NOTIFICATIONS_API_KEY" "JOBS_BACKUP_S3_ACCESS_KEY" "JOBS_BACKUP_S3_SECRET_KEY" "JOBS_JOB_TOKEN_SECRET") }}
 {{- fail (printf "%s is a secret and may not be a plain value (config.extra or <service>.env): set it through auth.* or auth.existingSecret" $k) }}
 {{- end }}
 {{- end }}
