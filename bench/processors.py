@@ -1,8 +1,9 @@
-"""Processors for `make bench`: a no-op, one that reports when it started (for latency), and one that
-fails at once (bench.memory)."""
+"""Processors for `make bench`: a no-op, one that reports when it started (for latency), one that fails
+at once (bench.memory) and one that sleeps (bench.scaleout)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -32,3 +33,9 @@ async def started(job: Job) -> Any:
 async def fail(job: Job) -> None:
     """Fails at once, without retries (bench.memory: failed jobs are kept by their own limits)."""
     raise UnrecoverableError("bench failure")
+
+
+@register_job_processor("bench-sleep")
+async def sleep(job: Job) -> None:
+    """Holds its slot for payload.ms (bench.scaleout: the worker's memory with many jobs at once)."""
+    await asyncio.sleep(float(job.payload.get("ms", 1000)) / 1000)
