@@ -3,8 +3,9 @@ itself (or an eviction, or a bug) can leave behind: the engine of ``jobs-admin c
 
 Invariants (each job record is the truth, since every transition writes it in the same script as the
 indexes): each job is in exactly the state set its record names, of its own queue; its queue's ready set
-holds exactly the waiting and active jobs; it is in its type index; a lease exists only for an active
-try and holds that try's token; a blocked job waits only on pending dependencies that list it as a
+holds exactly the waiting jobs (an active try's lease is its score in the active set); it is in its
+type index; an arq in-progress key (the lease of the previous design, left by a worker of an older
+version) exists only for an active try and holds that try's token; a blocked job waits only on pending dependencies that list it as a
 dependent; no index member, side key (logs, errors, deps, dependents), lease or schedule side key
 outlives its owner; every key under the prefix is one the services write (``keys.classify``).
 
@@ -42,10 +43,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "state_missing": ("the job is not in its state's set", "added (repair_job)"),
     "state_extra": ("the job is also in another state's set", "removed from it (repair_job)"),
     "ready_missing": (
-        "a waiting or active job is not in its queue's ready set",
+        "a waiting job is not in its queue's ready set",
         "re-added at the end of its band",
     ),
-    "ready_extra": ("a job that is neither waiting nor active is in the ready set", "removed (repair_job)"),
+    "ready_extra": ("a job that is not waiting is in the ready set", "removed (repair_job)"),
     "type_missing": ("the job is not in its type index", "added (repair_job)"),
     "lease_mismatch": ("a lease for a job that is not active, or with another try's token", "lease deleted"),
     "lease_orphan": ("a lease whose job record is gone", "lease deleted"),

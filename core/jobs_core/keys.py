@@ -12,8 +12,9 @@ Lua scripts receive the prefix and rebuild the per-job keys with the same patter
 | P:job:{id}:errors            | LIST   | with the record      | error and stack of each failed try, capped         |
 | P:job:{id}:deps              | SET    | with the record      | dependencies not yet completed                     |
 | P:job:{id}:dependents        | SET    | with the record      | jobs waiting on this one                           |
-| P:q:{queue}:ready            | ZSET   | none                 | arq's queue: ready and running jobs, score = band  |
-| P:q:{queue}:{state}          | ZSET   | none                 | registry per state, score = ms the job entered it  |
+| P:q:{queue}:ready            | ZSET   | none                 | arq's queue: waiting jobs, score = band + sequence |
+| P:q:{queue}:{state}          | ZSET   | none                 | registry per state, score = ms the job entered it; |
+|                              |        |                      | active: the try's lease deadline (ms), renewed     |
 | P:q:{queue}:type:{type}      | ZSET   | none                 | every job of that type, score = created ms         |
 | P:q:{queue}:seq              | STRING | none                 | FIFO counter inside a priority band                |
 | P:q:{queue}:paused           | STRING | none                 | present while the queue is paused                  |
@@ -25,7 +26,8 @@ Lua scripts receive the prefix and rebuild the per-job keys with the same patter
 | P:workers                    | ZSET   | none (pruned)        | worker id → last heartbeat ms                      |
 | P:worker:{id}                | HASH   | 3 × heartbeat        | worker info: queues, concurrency, running, host    |
 | P:control                    | pubsub | —                    | cancel / resume broadcasts to workers              |
-| arq:in-progress:P:{id}       | STRING | lease (renewed)      | the running try's lease; value = fencing token     |
+| arq:in-progress:P:{id}       | STRING | lease (renewed)      | lease of the previous design, only read: a worker  |
+|                              |        |                      | of an older version still writes it (upgrades)     |
 | P:sched:leader               | STRING | leader lease (PX)    | scheduler: token of the replica that fires         |
 | P:sched:epoch                | STRING | none                 | scheduler: fencing counter, +1 per acquired lease  |
 | P:sched:defs                 | HASH   | none                 | scheduler: schedule id → definition JSON           |
@@ -84,7 +86,8 @@ class Keys:
         return f"{self.prefix}:job:{job_id}:dependents"
 
     def lease(self, job_id: str) -> str:
-        """arq's in-progress key, used as the lease of the running try."""
+        """arq's in-progress key: the lease of the previous design, which workers of an older version still
+        write during a rolling upgrade; the claim leaves a try alone while it exists."""
         return f"{in_progress_key_prefix}{self.prefix}:{job_id}"
 
     # --- queues ---------------------------------------------------------------------------------------

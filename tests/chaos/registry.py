@@ -3,8 +3,8 @@
 Until ``jobs-admin check`` (issue 12 §3) is on main, this module is its stand-in: each job hash is in
 exactly the state set its ``status`` names, and in its type index; every member of a state set, the
 ready set or a type index has a record; leases exist only for active jobs; no per-job key outlives its
-record; waiting jobs are in the ready set (else nothing would ever run them). Then ``/metrics`` of each
-api and ``GET /queues`` must tell the same counts as the records. The run ends with ``jobs-admin
+record; the ready set holds exactly the waiting jobs (else nothing would ever run them). Then
+``/metrics`` of each api and ``GET /queues`` must tell the same counts as the records. The run ends with ``jobs-admin
 check`` as well once the console script exists (see :func:`admin_check`).
 
 The checker may SCAN: it is not a service, and it runs once on a quiet Redis.
@@ -85,8 +85,7 @@ def registry_violations(reg: Registry) -> list[str]:
     for queue, members in reg.ready.items():
         waiting = reg.sets[(queue, "waiting")]
         _add(out, sorted(waiting - members), f"waiting jobs of {queue} missing from its ready set")
-        stale = members - waiting - reg.sets[(queue, "active")]
-        _add(out, sorted(stale), f"members of {queue}'s ready set neither waiting nor active")
+        _add(out, sorted(members - waiting), f"members of {queue}'s ready set that are not waiting")
     orphans = [k for k in reg.subkeys if _owner(k) not in reg.records]
     _add(out, orphans, "per-job keys whose job record is gone")
     return out

@@ -24,7 +24,8 @@ async def test_lost_try_is_fenced(redis: Redis, redis_server: RedisServer, prefi
     store = JobStore(redis, settings)
     [made] = await store.enqueue([build_spec(JobRequest(type="x"), settings)])
     first = await claim(store, "w1")
-    await redis.delete(store.keys.lease(made.job_id))  # the lease ran out: w1 was frozen or cut off
+    # The lease ran out (w1 was frozen or cut off): its deadline, the score in the active set, is past.
+    await redis.zadd(store.keys.state(made.queue, "active"), {made.job_id: 0}, xx=True)
     second = await claim(store, "w2")
     old, new = first[8], second[8]
     assert old != new and second[4] == first[4] == 1  # same attempt: a stall does not use a try

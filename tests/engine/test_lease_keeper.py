@@ -76,7 +76,7 @@ async def test_a_job_claimed_again_by_the_same_worker_replaces_its_old_try(
     await wait_step(redis, key, "start")
     for _ in range(20):  # a renewal may restore the lease first; then the next round tries again
         pipe = redis.pipeline(transaction=True)
-        pipe.delete(f"arq:in-progress:{prefix}:{made['jobId']}")  # the lease ran out
+        pipe.zadd(f"{prefix}:q:default:active", {made["jobId"]: 0}, xx=True)  # the lease deadline passed
         pipe.lpush(f"{prefix}:q:default:wake", "1")  # the worker claims at once
         await pipe.execute()
         if await redis.blpop([f"{key}:start"], timeout=1):

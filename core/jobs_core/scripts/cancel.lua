@@ -24,7 +24,6 @@ if not status then return {-1} end
 if status == 'completed' or status == 'failed' or status == 'cancelled' then return {-2, status} end
 redis.call('ZREM', k_ready(P, queue), id)
 if status == 'active' then
-  redis.call('DEL', k_lease(P, id))
   redis.call('PUBLISH', ARGV[4], 'cancel ' .. id)
 elseif status == 'blocked' then
   for _, dep in ipairs(redis.call('SMEMBERS', k_deps(P, id))) do

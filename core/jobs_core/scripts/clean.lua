@@ -13,7 +13,5 @@
 local queue, state = ARGV[3], ARGV[4]
 local ids = redis.call('ZRANGEBYSCORE', k_state(P, queue, state), '-inf', NOW - tonumber(ARGV[5]),
                        'LIMIT', 0, tonumber(ARGV[6]))
-for _, id in ipairs(ids) do
-  delete_job(P, id, queue, state, redis.call('HGET', k_job(P, id), 'type'))
-end
+delete_jobs(P, queue, state, ids)
 return ids

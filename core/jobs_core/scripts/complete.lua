@@ -28,7 +28,6 @@ for i = 5, #ARGV, 4 do
                       'status', 'token', 'hasDependents')
   if f[5] == 'active' and f[6] == token then
     local queue = f[1]
-    end_try(P, id, queue)
     set_state(P, id, queue, 'active', 'completed', NOW,
               {'result', ARGV[i + 2], 'finishedAt', NOW, 'progress', 100, 'duration', ARGV[i + 3]})
     local result = ARGV[i + 2]

@@ -27,7 +27,6 @@ for i = 5, #ARGV, 5 do
   if owns_try(P, id, token) then
     local f = redis.call('HMGET', k_job(P, id), 'queue', 'type', 'attempt', 'removeOnFail')
     local queue = f[1]
-    end_try(P, id, queue)
     record_error(P, id, tonumber(f[3]), err, ARGV[i + 3], NOW)
     redis.call('HSET', k_job(P, id), 'finishedAt', NOW, 'duration', ARGV[i + 4])
     set_state(P, id, queue, 'active', 'failed', NOW)

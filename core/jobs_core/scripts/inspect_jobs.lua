@@ -2,8 +2,9 @@
 --[[ inspect_jobs: check job records against every index, atomically per call (jobs-admin check).
   KEYS: none (derived from the prefix).
   ARGV[1] prefix, ARGV[2] events maxlen (unused), ARGV[3..] job ids.
-  Returns {stalled, then groups of 4: id, kind, key, detail}, key being the index or key at fault: stalled counts active jobs whose lease expired
-  (normal after a worker crash: the next claim re-runs them). Kinds: record_corrupt, state_missing,
+  Returns {stalled, then groups of 4: id, kind, key, detail}, key being the index or key at fault:
+  stalled counts active jobs whose lease deadline passed (normal after a worker crash: the next claim
+  re-runs them). Kinds: record_corrupt, state_missing,
   state_extra, ready_missing, ready_extra, type_missing, lease_mismatch, blocked_on_dead,
   blocked_on_completed, blocked_without_deps, dependent_link_missing. A job deleted meanwhile is skipped.
   Flags: no-writes.
@@ -32,8 +33,10 @@ end
 
 local function check(id, f)
   local status, queue, jtype, token = f[1], f[2], f[3], f[4]
+  local lease_until
   for _, s in ipairs(STATES) do
     local member = redis.call('ZSCORE', k_state(P, queue, s), id)
+    if s == 'active' then lease_until = tonumber(member) end
     if s == status and not member then add(id, 'state_missing', k_state(P, queue, s), status)
     elseif s ~= status and member then add(id, 'state_extra', k_state(P, queue, s), status) end
   end
@@ -45,7 +48,7 @@ local function check(id, f)
   end
   local lease = redis.call('GET', k_lease(P, id))
   if lease and (status ~= 'active' or lease ~= token) then add(id, 'lease_mismatch', k_lease(P, id), status) end
-  if not lease and status == 'active' then stalled = stalled + 1 end
+  if status == 'active' and not lease and (lease_until or 0) < NOW then stalled = stalled + 1 end
   if status == 'blocked' then check_blocked(id) end
 end
 

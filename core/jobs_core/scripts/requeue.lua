@@ -1,6 +1,7 @@
 #!lua
 --[[ requeue: hand running tries back untouched (worker shutting down, or fencing itself after losing
-  Redis). The job keeps its place in the ready set and its attempt number: the try did not count.
+  Redis). The job gets its place in the ready set back (the score its claim noted) and its attempt
+  number: the try did not count.
   KEYS: none (derived from the prefix).
   ARGV[1] prefix, ARGV[2] events maxlen, ARGV[3..] pairs: id, token.
   Returns the number of jobs handed back.
@@ -16,10 +17,14 @@ local n = 0
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   if owns_try(P, id, token) then
-    local f = redis.call('HMGET', k_job(P, id), 'queue', 'attempt')
-    redis.call('DEL', k_lease(P, id))
+    local f = redis.call('HMGET', k_job(P, id), 'queue', 'attempt', 'readyScore', 'priority')
     redis.call('HSET', k_job(P, id), 'attempt', math.max(tonumber(f[2]) - 1, 0))
-    set_state(P, id, f[1], 'active', 'waiting', NOW)
+    if f[3] and f[3] ~= '' then
+      redis.call('ZADD', k_ready(P, f[1]), f[3], id)
+      set_state(P, id, f[1], 'active', 'waiting', NOW)
+    else
+      make_ready(P, id, f[1], f[4], 'active', NOW)
+    end
     emit(P, f[1], id, 'active', 'waiting', NOW, {'attempt', f[2]})
     local wk = k_wake(P, f[1])
     if redis.call('LLEN', wk) < 16 then redis.call('LPUSH', wk, '1') end

@@ -19,7 +19,6 @@ for i = 3, #ARGV, 5 do
   if owns_try(P, id, token) then
     local f = redis.call('HMGET', k_job(P, id), 'queue', 'priority', 'attempt')
     local queue, due = f[1], NOW + tonumber(ARGV[i + 4])
-    end_try(P, id, queue)
     record_error(P, id, tonumber(f[3]), err, ARGV[i + 3], NOW)
     redis.call('HSET', k_job(P, id), 'runAt', due)
     local state = schedule(P, id, queue, f[2], 'active', due, NOW)

@@ -5,11 +5,6 @@ local function owns_try(P, id, token)
   return f[1] == 'active' and f[2] == token
 end
 
-local function end_try(P, id, queue)
-  redis.call('ZREM', k_ready(P, queue), id)
-  redis.call('DEL', k_lease(P, id))
-end
-
 -- The error text of a try is kept up to ERROR_MAX bytes (the worker bounds the stack itself).
 local ERROR_MAX = 8192
 local function record_error(P, id, attempt, err, stack, now)

@@ -4,7 +4,8 @@ local STATES = {'waiting', 'delayed', 'blocked', 'active', 'completed', 'failed'
 local VALID_STATE = {}
 for _, s in ipairs(STATES) do VALID_STATE[s] = true end
 
-local function runnable(status) return status == 'waiting' or status == 'active' end
+-- The ready set holds the waiting jobs (a claim moves a job to the active set, scored by its lease).
+local function runnable(status) return status == 'waiting' end
 
 -- A record the transitions could not have written: no known state, no queue or no type.
 local function corrupt(f)
