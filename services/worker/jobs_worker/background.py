@@ -109,7 +109,8 @@ class Background:
             log.warning("heartbeat_failed", error=str(err))
 
     async def _renew(self) -> None:
-        sent = {c.id: c for c in self.worker.running.values()}
+        held = self.worker.prefetch.held
+        sent = {c.id: c for c in (*self.worker.running.values(), *held.values())}
         if not sent:
             return
         pairs = [v for c in sent.values() for v in (c.id, c.token)]
@@ -121,12 +122,15 @@ class Background:
         # is the one whose token was sent, even if a newer try of the job started meanwhile.
         for job_id, status in zip(reply[0::2], reply[1::2], strict=True):
             cancelled = status == "cancelled"
+            if self.worker.prefetch.drop(job_id, sent[job_id].token) is not None:
+                continue  # prefetched, not started: nothing runs to be stopped
             if self.worker.interrupt_try(sent[job_id], lost=not cancelled) and not cancelled:
                 log.warning("lease_lost", job_id=job_id, status=status)
 
     def _fence_if_expired(self) -> None:
         if time.monotonic() - self.last_renewal < self.worker.settings.lease_ms / 1000 * 0.9:
             return
+        self.worker.prefetch.take_all()  # their leases ran out too: other workers may claim them
         for claimed in list(self.worker.running.values()):
             if self.worker.interrupt_try(claimed, lost=True):
                 log.warning("lease_expired_self_fence", job_id=claimed.id)

@@ -56,6 +56,8 @@ class Execution:
     processors: dict[str, Callable[[Job], Awaitable[Any]]]
     interrupts: Interrupts
     log_completed: bool = True
+    # Told when the processor has returned, before the outcome is written: the slot is free then.
+    ran: Callable[[Claimed, float], None] = lambda claimed, seconds: None
     observer: Observer = field(default_factory=Observer)
 
     async def run(self, claimed: Claimed) -> None:
@@ -69,6 +71,8 @@ class Execution:
             self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
             if outcome is not None:
                 await self._write(claimed, outcome, seconds)
+            else:
+                self.ran(claimed, seconds)
         finally:
             for pending in (self.interrupts.finishing, self.interrupts.cancelled, self.interrupts.lost):
                 pending.discard(claimed.key)
@@ -82,6 +86,12 @@ class Execution:
         if kind in ("complete", "fail"):
             args = (*args, duration_ms)
         done = self.finisher.add(kind, c.id, c.token, *args)
+        # A finished job frees its slot at once (after the add: the finisher counts this try among those
+        # still running). One going back to the ready set (retry, requeue) frees it once written, so that
+        # the next claim sees it in its priority band.
+        ends = kind in ("complete", "fail")
+        if ends:
+            self.ran(c, seconds)
         if kind != "complete" or self.log_completed:
             self._log(c, kind, duration_ms, fields)
         # Shielded: the future is shared by the whole batch, and cancelling this task (shutdown) must not
@@ -90,6 +100,9 @@ class Execution:
             await asyncio.shield(done)
         except UNREACHABLE:  # the finisher gave up (finish_batch_lost): the try runs again elsewhere
             log.warning("outcome_not_written", job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt)
+        finally:
+            if not ends:
+                self.ran(c, seconds)
 
     async def _outcome(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
         processor = self.processors.get(c.type)

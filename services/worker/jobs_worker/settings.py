@@ -22,6 +22,9 @@ class WorkerSettings(TargetSettings):
     max_jobs_per_worker: int = Field(
         100, ge=1, le=10_000, description="jobs one process holds at once; caps JOBS_CONCURRENCY"
     )
+    prefetch: int = Field(
+        50, ge=0, le=10_000, description="tries claimed ahead of free slots while jobs are short; 0 off"
+    )
     lease_ms: int = Field(30_000, ge=500, le=600_000, description="lease of a running job, renewed lease/3")
     max_stalls: int = Field(3, ge=0, le=100, description="lease losses (crashes) before a job fails")
     shutdown_grace: float = Field(25.0, ge=0, le=3600, description="seconds running jobs get on SIGTERM")

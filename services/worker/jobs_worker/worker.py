@@ -1,12 +1,14 @@
 """The worker process: arq's ``Worker`` as the shell (signals, graceful wait, pool, hooks) with our own
 event-driven claim loop instead of arq's poll.
 
-Loop: claim up to the free slots from every served queue in one script call (no Redis round trip per
-job), start a task per try, then sleep until woken by: a token pushed by ``enqueue`` (BLPOP), a freed
-slot when the last claim was full, the due time of the next delayed job or retry, a control broadcast
-(resume), or the fallback poll. Leases are renewed every lease/3; a try whose lease is lost is
-cancelled here, since another worker may already run it. If Redis stays unreachable for longer than a
-lease, every running try is cancelled for the same reason (self-fencing).
+Loop: claim up to the free slots (plus the prefetch, see jobs_worker.prefetch) from every served queue
+in one script call (no Redis round trip per job), start a task per try, then sleep until woken by: a
+token pushed by ``enqueue`` (BLPOP), a freed slot when the last claim was full or prefetch has room,
+the due time of the next delayed job or retry, a control broadcast (resume), or the fallback poll.
+A slot is freed when the processor returns; its outcome is written in batches meanwhile
+(jobs_worker.finisher), overlapping with the next jobs. Leases are renewed every lease/3; a try whose
+lease is lost is cancelled here, since another worker may already run it. If Redis stays unreachable
+for longer than a lease, every running try is cancelled for the same reason (self-fencing).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from jobs_worker.background import Background
 from jobs_worker.execution import Execution, Interrupts
 from jobs_worker.finisher import Finisher
 from jobs_worker.job import Claimed
+from jobs_worker.prefetch import Prefetch
 from jobs_worker.processors import Processor
 from jobs_worker.settings import WorkerSettings
 
@@ -62,13 +65,15 @@ class JobsWorker(Worker):
         self.wakeup = asyncio.Event()
         self.interrupts = Interrupts()
         self.running: dict[str, Claimed] = {}
+        self.executing: set[str] = set()  # tries whose processor runs now (Claimed.key): the slots in use
+        self.prefetch = Prefetch(min(settings.prefetch, self.max_jobs))
         self.last_claim_full = False
         self.next_due_ms = -1
         self.finisher = Finisher(
-            self.store, lambda: len(self.tasks), self._retry_due, give_up_after_s=settings.lease_ms / 1000
+            self.store, lambda: len(self.executing), self._retry_due, give_up_after_s=settings.lease_ms / 1000
         )
         self.execution = Execution(
-            self.store, self.finisher, processors, self.interrupts, settings.log_completed
+            self.store, self.finisher, processors, self.interrupts, settings.log_completed, self._ran
         )
         self.background = Background(self)
         self.loop_tick = time.monotonic()
@@ -114,11 +119,11 @@ class JobsWorker(Worker):
             await asyncio.sleep(0.5)
 
     async def _claim(self) -> None:
-        free = self.max_jobs - len(self.tasks)
-        if free <= 0:
+        free = self.max_jobs - len(self.executing) - len(self.prefetch.held)
+        want = max(free, 0) + self.prefetch.room()
+        if want <= 0:
             self.last_claim_full = True
             return
-        want = free
         self._rotation = (self._rotation + 1) % len(self.queues)
         order = self.queues[self._rotation :] + self.queues[: self._rotation]
         claim = asyncio.ensure_future(
@@ -136,6 +141,15 @@ class JobsWorker(Worker):
         self.redis_ok = True
         self.next_due_ms, self.last_claim_full = int(raw[0]), bool(int(raw[1]))
         for claimed in self._rows(raw):
+            self.prefetch.hold(claimed)
+        self._start_held()
+
+    def _start_held(self) -> None:
+        # Once stopping, prefetched tries stay unstarted: close() hands them back untouched.
+        while self.allow_pick_jobs and len(self.executing) < self.max_jobs:
+            claimed = self.prefetch.next()
+            if claimed is None:
+                return
             self._start(claimed)
 
     @staticmethod
@@ -152,9 +166,23 @@ class JobsWorker(Worker):
         if older is not None and self.interrupt_try(older, lost=True):
             log.warning("lease_lost", job_id=claimed.id, reason="claimed again by this worker")
         self.running[claimed.id] = claimed
+        self.executing.add(claimed.key)
         task = self.loop.create_task(self.execution.run(claimed))
         self.tasks[claimed.key] = task
         task.add_done_callback(functools.partial(self._finished, claimed))
+
+    def _ran(self, claimed: Claimed, seconds: float) -> None:
+        """The processor returned (its outcome is being written): the slot is free for the next try."""
+        self.prefetch.ran(seconds)
+        self._release(claimed)
+
+    def _release(self, claimed: Claimed) -> None:
+        if claimed.key not in self.executing:
+            return
+        self.executing.discard(claimed.key)
+        self._start_held()
+        if self.last_claim_full:  # jobs were left in Redis: claim them into the slot (or the prefetch)
+            self.wakeup.set()
 
     def _finished(self, claimed: Claimed, task: asyncio.Task[None]) -> None:
         self.tasks.pop(claimed.key, None)
@@ -162,8 +190,7 @@ class JobsWorker(Worker):
             del self.running[claimed.id]
         if not task.cancelled() and task.exception() is not None:
             log.error("job_task_error", job_id=claimed.id, error=repr(task.exception()))
-        if self.last_claim_full:
-            self.wakeup.set()
+        self._release(claimed)  # a task cancelled before its processor ran never reported _ran
 
     def _retry_due(self, due_ms: int) -> None:
         if self.next_due_ms < 0 or due_ms < self.next_due_ms:
@@ -172,7 +199,10 @@ class JobsWorker(Worker):
 
     # --- control ------------------------------------------------------------------------------------
     def interrupt(self, job_id: str, lost: bool) -> bool:
-        """Interrupts the running try of this job (see :meth:`interrupt_try`)."""
+        """Interrupts the running try of this job (see :meth:`interrupt_try`), or forgets it if it
+        was prefetched and not started."""
+        if self.prefetch.drop(job_id) is not None:
+            return True
         claimed = self.running.get(job_id)
         return claimed is not None and self.interrupt_try(claimed, lost)
 
@@ -196,6 +226,8 @@ class JobsWorker(Worker):
         """Waits for the tries (arq cancelled the ones past the grace), writes their outcomes, exits."""
         self.ready = False
         self.allow_pick_jobs = False
+        for claimed in self.prefetch.take_all():  # never started: handed back untouched
+            self.finisher.add("requeue", claimed.id, claimed.token)
         for task in list(self.tasks.values()):
             if not task.done():
                 task.cancel()
