@@ -138,8 +138,6 @@ for i = 7, #ARGV do
   end
   due_in(k_state(P, queue, 'delayed'), '-inf')
 end
-for queue, w in pairs(waits) do
-  for field, n in pairs(w) do count(P, queue, field, n, NOW) end
-end
+for queue, w in pairs(waits) do count_many(P, queue, w, NOW) end
 out[1], out[2], out[3] = next_due, more, claimed
 return out

@@ -9,6 +9,7 @@ interrupted by shutdown is handed back (requeue) so that another worker runs it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 import traceback
@@ -18,8 +19,8 @@ from typing import Any
 
 from jobs_core.logging import get_logger
 from jobs_core.model import backoff_ms
-from jobs_core.redis_conn import UNREACHABLE
 from jobs_core.store import JobStore
+from jobs_worker.deadlines import Deadlines
 from jobs_worker.finisher import Finisher
 from jobs_worker.job import Claimed, Job, UnrecoverableError
 
@@ -36,6 +37,7 @@ class Interrupts:
 
     cancelled: set[str] = field(default_factory=set)
     lost: set[str] = field(default_factory=set)
+    timed_out: set[str] = field(default_factory=set)
     finishing: set[str] = field(default_factory=set)
 
 
@@ -58,29 +60,42 @@ class Execution:
     log_completed: bool = True
     # Told when the processor has returned, before the outcome is written: the slot is free then.
     ran: Callable[[Claimed, float], None] = lambda claimed, seconds: None
+    # Told when the try's outcome is in Redis (or given up): the try is over for the worker.
+    written: Callable[[Claimed], None] = lambda claimed: None
     observer: Observer = field(default_factory=Observer)
+    deadlines: Deadlines = field(default_factory=lambda: Deadlines(lambda key: None))
 
     async def run(self, claimed: Claimed) -> None:
+        """Runs the processor and hands the outcome to the finisher; the task ends there, and the try
+        ends for the worker (``written``) once the finisher's batch is in Redis."""
         started = time.monotonic()
         self.observer.started(claimed)
         outcome = await self._outcome(claimed)
         # No await since the processor returned: from here on the try is finishing (see Interrupts).
         self.interrupts.finishing.add(claimed.key)
+        seconds = time.monotonic() - started
         try:
-            seconds = time.monotonic() - started
             self.observer.finished(claimed, outcome[0] if outcome else "interrupted", seconds)
             if outcome is not None:
-                await self._write(claimed, outcome, seconds)
-            else:
-                self.ran(claimed, seconds)
-        finally:
-            for pending in (self.interrupts.finishing, self.interrupts.cancelled, self.interrupts.lost):
-                pending.discard(claimed.key)
+                self._hand_over(claimed, outcome, seconds)
+                return
+        except BaseException:
+            self._over(claimed)
+            raise
+        self.ran(claimed, seconds)
+        self._over(claimed)
 
-    async def _write(
+    def _over(self, c: Claimed) -> None:
+        i = self.interrupts
+        for pending in (i.finishing, i.cancelled, i.lost, i.timed_out):
+            pending.discard(c.key)
+        self.written(c)
+
+    def _hand_over(
         self, c: Claimed, outcome: tuple[str, tuple[Any, ...], dict[str, Any]], seconds: float
     ) -> None:
-        """Hands the outcome to the finisher and waits until it is in Redis."""
+        """Buffers the outcome; a callback on the batch's future ends the try once it is written (no
+        await per job: a shielded wait cost a future and a task wake-up per job)."""
         kind, args, fields = outcome
         duration_ms = int(seconds * 1000)
         if kind in ("complete", "fail"):
@@ -94,15 +109,22 @@ class Execution:
             self.ran(c, seconds)
         if kind != "complete" or self.log_completed:
             self._log(c, kind, duration_ms, fields)
-        # Shielded: the future is shared by the whole batch, and cancelling this task (shutdown) must not
-        # cancel it for the other tries in the batch.
-        try:
-            await asyncio.shield(done)
-        except UNREACHABLE:  # the finisher gave up (finish_batch_lost): the try runs again elsewhere
-            log.warning("outcome_not_written", job_id=c.id, queue=c.queue, type=c.type, attempt=c.attempt)
-        finally:
-            if not ends:
-                self.ran(c, seconds)
+        done.add_done_callback(functools.partial(self._written, c, ends, seconds))
+
+    def _written(self, c: Claimed, ends: bool, seconds: float, done: asyncio.Future[None]) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is not None:  # the finisher gave up (finish_batch_lost): the try runs again elsewhere
+            log.warning(
+                "outcome_not_written",
+                job_id=c.id,
+                queue=c.queue,
+                type=c.type,
+                attempt=c.attempt,
+                error=str(error),
+            )
+        if not ends:
+            self.ran(c, seconds)
+        self._over(c)
 
     async def _outcome(self, c: Claimed) -> tuple[str, tuple[Any, ...], dict[str, Any]] | None:
         processor = self.processors.get(c.type)
@@ -110,17 +132,23 @@ class Execution:
             reason = f"no processor registered for job type {c.type!r} (see JOBS_PROCESSOR_MODULES)"
             return "fail", (reason, ""), {"error": reason}
         try:
-            job = Job(c, self.store, json.loads(c.payload) if c.payload else {})
-            async with asyncio.timeout(c.timeout_ms / 1000):
+            job = Job(c, self.store, json.loads(c.payload) if c.payload not in ("", "{}") else {})
+            self.deadlines.add(c.key, c.timeout_ms / 1000)
+            try:
                 result = await processor(job)
-            return "complete", (json.dumps(result, default=_unserializable),), {}
-        except asyncio.CancelledError:
+            finally:
+                self.deadlines.remove(c.key)
+            return (
+                "complete",
+                ("null" if result is None else json.dumps(result, default=_unserializable),),
+                {},
+            )
+        except asyncio.CancelledError as err:
+            if c.key in self.interrupts.timed_out:
+                return self._failed(c, f"timed out after {c.timeout_ms} ms", _stack(err))
             return self._interrupted(c)
         except UnrecoverableError as err:
             return "fail", (_message(err), _stack(err)), {"error": _message(err)}
-        except TimeoutError as err:
-            reason = f"timed out after {c.timeout_ms} ms"
-            return self._failed(c, reason, _stack(err))
         except _Unserializable as err:
             return "fail", (str(err), ""), {"error": str(err)}
         except Exception as err:  # the processor's failure, whatever it is, is this try's outcome

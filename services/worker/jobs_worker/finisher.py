@@ -1,8 +1,10 @@
 """Batched end-of-try writes: outcomes of many jobs go to Redis in one script call per transition.
 
-A job keeps its concurrency slot until the batch holding its outcome is written, so "finished" always
-means "finished in Redis". A batch is written as soon as every running job has an outcome waiting, when
-it reaches ``MAX_BATCH`` entries, or ``LINGER_S`` after its first entry, whichever comes first. If Redis
+A try stays the worker's (its lease renewed) until the batch holding its outcome is written, so that
+"finished" always means "finished in Redis"; its slot is freed earlier (see jobs_worker.worker). A batch
+is written as soon as every running job has an outcome waiting, when it reaches a quarter of the slots
+(so that with many short jobs Redis writes while the worker runs the rest) or ``MAX_BATCH`` entries, or
+``LINGER_S`` after its first entry, whichever comes first. If Redis
 is unreachable the batch is retried until the leases would have expired; after that the tries are left
 to be re-run elsewhere (at-least-once), and waiting jobs are released with the error.
 """
@@ -34,11 +36,14 @@ class Finisher:
         in_flight: Callable[[], int],
         on_retry_due: Callable[[int], None],
         give_up_after_s: float,
+        slots: int = 1,
     ) -> None:
         self.store = store
         self.in_flight = in_flight
         self.on_retry_due = on_retry_due
         self.give_up_after_s = give_up_after_s
+        # A quarter of the slots: with many short jobs, Redis starts writing while the worker runs the rest.
+        self.split = max(1, min(MAX_BATCH, slots // 2))
         self._batch: dict[str, list[Any]] = {k: [] for k in KINDS}
         self._size = 0
         self._done: asyncio.Future[None] | None = None
@@ -52,7 +57,7 @@ class Finisher:
         if self._done is None:
             self._done = asyncio.get_running_loop().create_future()
         done = self._done
-        if self._size >= MAX_BATCH or self._size >= self.in_flight():
+        if self._size >= self.split or self._size >= self.in_flight():
             self.flush_soon()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(LINGER_S, self.flush_soon)

@@ -6,6 +6,7 @@ ignored by Redis and the calls return False instead of raising, so a processor n
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ class Claimed:
     backoff_delay: int
     created_at: int
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Names this try among all on the worker: tokens (``worker:claims``) repeat across jobs, and two
         tries of one job can overlap on one worker (an old one ending while its successor starts)."""

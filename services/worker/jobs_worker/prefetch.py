@@ -14,12 +14,14 @@ from __future__ import annotations
 from jobs_worker.job import Claimed
 
 SHORT_S = 0.05
+QUARTERS = 4
 WEIGHT = 0.05  # of each new run time in the moving mean: about the last 20 jobs
 
 
 class Prefetch:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, slots: int) -> None:
         self.limit = limit
+        self.slots = slots
         self.held: dict[str, Claimed] = {}  # by job id, in claim order
         self.mean_run_s: float | None = None  # unknown until a job ran: nothing is prefetched before
 
@@ -32,6 +34,13 @@ class Prefetch:
         if self.mean_run_s is None or self.mean_run_s >= SHORT_S:
             return 0
         return max(self.limit - len(self.held), 0)
+
+    def batch(self) -> int:
+        """The smallest claim worth a round trip while jobs run: a quarter of what the worker can hold
+        while prefetching, else 1 (long jobs: a freed slot is filled at once)."""
+        if self.room() == 0 and not self.held:
+            return 1
+        return max((self.slots + self.limit) // QUARTERS, 1)
 
     def hold(self, claimed: Claimed) -> None:
         self.held[claimed.id] = claimed

@@ -14,9 +14,10 @@ The checks read plain attributes of the worker from the probe server's thread; n
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -71,13 +72,26 @@ class WorkerMetrics(Observer):
         # Types with a processor only: a client can send any type, and labels must stay bounded.
         return claimed.type if claimed.type in self.worker.execution.processors else OTHER_TYPE
 
+    # The labelled children are looked up once per label set: ``labels()`` costs more than the update
+    # itself, and it runs twice per job.
+    @functools.cache  # noqa: B019 - one instance per process; label sets are bounded (queues, types)
+    def _claimed(self, queue: str) -> Any:
+        return self.claimed.labels(queue)
+
+    @functools.cache  # noqa: B019
+    def _outcome(self, queue: str, job_type: str, outcome: str) -> Any:
+        return self.outcomes.labels(queue, job_type, outcome)
+
+    @functools.cache  # noqa: B019
+    def _duration(self, queue: str) -> Any:
+        return self.duration.labels(queue)
+
     def started(self, claimed: Claimed) -> None:
-        self.claimed.labels(claimed.queue).inc()
+        self._claimed(claimed.queue).inc()
 
     def finished(self, claimed: Claimed, kind: str, seconds: float) -> None:
-        outcome = OUTCOMES.get(kind, kind)
-        self.outcomes.labels(claimed.queue, self._type(claimed), outcome).inc()
-        self.duration.labels(claimed.queue).observe(seconds)
+        self._outcome(claimed.queue, self._type(claimed), OUTCOMES.get(kind, kind)).inc()
+        self._duration(claimed.queue).observe(seconds)
 
 
 class _Renewals:

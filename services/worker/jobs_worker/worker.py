@@ -30,6 +30,7 @@ from jobs_core.logging import get_logger
 from jobs_core.redis_conn import UNREACHABLE, connect
 from jobs_core.store import JobStore
 from jobs_worker.background import Background
+from jobs_worker.deadlines import Deadlines
 from jobs_worker.execution import Execution, Interrupts
 from jobs_worker.finisher import Finisher
 from jobs_worker.job import Claimed
@@ -66,15 +67,17 @@ class JobsWorker(Worker):
         self.interrupts = Interrupts()
         self.running: dict[str, Claimed] = {}
         self.executing: set[str] = set()  # tries whose processor runs now (Claimed.key): the slots in use
-        self.prefetch = Prefetch(min(settings.prefetch, self.max_jobs))
+        self.prefetch = Prefetch(min(settings.prefetch, self.max_jobs), self.max_jobs)
         self.last_claim_full = False
         self.next_due_ms = -1
         self.finisher = Finisher(
-            self.store, lambda: len(self.executing), self._retry_due, give_up_after_s=settings.lease_ms / 1000
+            self.store, lambda: len(self.executing), self._retry_due, settings.lease_ms / 1000, self.max_jobs
         )
         self.execution = Execution(
             self.store, self.finisher, processors, self.interrupts, settings.log_completed, self._ran
         )
+        self.execution.deadlines = Deadlines(self._timed_out)
+        self.execution.written = self._written
         self.background = Background(self)
         self.loop_tick = time.monotonic()
         self.ready = False
@@ -121,7 +124,10 @@ class JobsWorker(Worker):
     async def _claim(self) -> None:
         free = self.max_jobs - len(self.executing) - len(self.prefetch.held)
         want = max(free, 0) + self.prefetch.room()
-        if want <= 0:
+        busy = self.executing or self.prefetch.held
+        if want <= 0 or (busy and want < self.prefetch.batch()):
+            # Short jobs: claim in quarters of what the worker holds, not one slot at a time, so that a
+            # claim carries many jobs while the worker runs the ones it has.
             self.last_claim_full = True
             return
         self._rotation = (self._rotation + 1) % len(self.queues)
@@ -184,13 +190,19 @@ class JobsWorker(Worker):
         if self.last_claim_full:  # jobs were left in Redis: claim them into the slot (or the prefetch)
             self.wakeup.set()
 
-    def _finished(self, claimed: Claimed, task: asyncio.Task[None]) -> None:
-        self.tasks.pop(claimed.key, None)
+    def _written(self, claimed: Claimed) -> None:
+        """The try is over: its outcome is in Redis (or given up), or it was interrupted."""
         if self.running.get(claimed.id) is claimed:  # not a newer try of the same job
             del self.running[claimed.id]
+
+    def _finished(self, claimed: Claimed, task: asyncio.Task[None]) -> None:
+        self.tasks.pop(claimed.key, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("job_task_error", job_id=claimed.id, error=repr(task.exception()))
-        self._release(claimed)  # a task cancelled before its processor ran never reported _ran
+        if claimed.key not in self.interrupts.finishing:  # no outcome waiting to be written
+            # A task cancelled before its processor ran never reported _ran nor _written.
+            self._written(claimed)
+            self._release(claimed)
 
     def _retry_due(self, due_ms: int) -> None:
         if self.next_due_ms < 0 or due_ms < self.next_due_ms:
@@ -216,6 +228,14 @@ class JobsWorker(Worker):
         (self.interrupts.lost if lost else self.interrupts.cancelled).add(claimed.key)
         task.cancel()
         return True
+
+    def _timed_out(self, key: str) -> None:
+        """A try ran past its job's timeout: cancelled, and failed (or retried) as timed out."""
+        task = self.tasks.get(key)
+        if task is None or task.done() or key in self.interrupts.finishing:
+            return
+        self.interrupts.timed_out.add(key)
+        task.cancel()
 
     def wake(self, queue: str | None = None) -> None:
         if queue is None or queue in self.queues:

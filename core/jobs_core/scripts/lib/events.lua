@@ -26,6 +26,16 @@ local function count(P, queue, field, n, now)
   redis.call('EXPIRE', mk, 90000)
 end
 
+-- count() for several fields of one queue: the minute bucket's TTL is set once, not once per field.
+local function count_many(P, queue, fields, now)
+  local sk, mk = k_stats(P, queue), k_minute(P, queue, math.floor(now / 60000))
+  for field, n in pairs(fields) do
+    redis.call('HINCRBY', sk, field, n)
+    redis.call('HINCRBY', mk, field, n)
+  end
+  redis.call('EXPIRE', mk, 90000)
+end
+
 -- Histogram buckets (ms) for wait and run times; counts per bucket are not cumulative.
 local BUCKETS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000}
 local function bucket(ms)

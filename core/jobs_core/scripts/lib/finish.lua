@@ -22,9 +22,7 @@ local function tally(t, queue, field, n)
 end
 
 local function flush_tally(P, t, now)
-  for queue, fields in pairs(t) do
-    for field, n in pairs(fields) do count(P, queue, field, n, now) end
-  end
+  for queue, fields in pairs(t) do count_many(P, queue, fields, now) end
 end
 
 -- removeOnComplete / removeOnFail: 0 deletes at once, N keeps the newest N, -1 uses the queue default.
