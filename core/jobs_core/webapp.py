@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 from typing import Any
 
@@ -17,13 +18,23 @@ from jobs_core.logging import get_logger
 
 
 async def serve_until_signal(
-    app: web.Application, host: str, port: int, *, logger: str, grace_s: float, **ready_fields: Any
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    logger: str,
+    grace_s: float,
+    sock: socket.socket | None = None,
+    **ready_fields: Any,
 ) -> None:
+    """Serves on ``host:port``, or on ``sock`` when given (a socket bound and listening already, e.g.
+    one of the api's processes sharing a port; ``host`` and ``port`` are then only logged)."""
     log = get_logger(logger)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=grace_s)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        site = web.TCPSite(runner, host, port) if sock is None else web.SockSite(runner, sock)
+        await site.start()
     except OSError as err:
         print(f"cannot listen on {host}:{port}: {err.strerror}", file=sys.stderr)
         await runner.cleanup()

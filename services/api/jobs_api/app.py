@@ -1,50 +1,57 @@
 """The API application: ``create_app(settings)`` wires Redis, the job store, middlewares and routes.
 
-Middlewares, outermost first: request id + access log, errors (JSON bodies, honest statuses), auth
-(when JOBS_API_TOKEN is set: the master token, or a job-scoped token for reading one job; health,
-probes, metrics and the OpenAPI document stay open; see ``access``). CORS (``JOBS_CORS_ORIGINS``) wraps
-every route once they are all added.
+Middlewares, outermost first: ``front_door`` (request id, errors as JSON bodies with honest statuses,
+access log), auth (when JOBS_API_TOKEN is set: the master token, or a job-scoped token for reading one
+job; health, probes, metrics and the OpenAPI document stay open; see ``access``). CORS
+(``JOBS_CORS_ORIGINS``) wraps every route once they are all added.
 """
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator
 
-import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from jobs_api import events, health, jobs, metrics, openapi, queues, responses
 from jobs_api.access import OPEN_PATHS, JobTokens, auth_middleware
 from jobs_api.context import QUEUES, REDIS, SETTINGS, STARTED, STORE, TOKENS
 from jobs_api.cors import enable_cors
-from jobs_api.errors import Handler, error_middleware
+from jobs_api.errors import Handler, error_answer
 from jobs_api.settings import ApiSettings
 from jobs_core.logging import get_logger
 from jobs_core.queues import QueueAdmin
 from jobs_core.redis_conn import connect
 from jobs_core.store import JobStore
 
-log = get_logger("jobs_api")
+ACCESS_LOGGER = "jobs_api.access"  # written in batches (main: jobs_core.log_output)
+access_log = get_logger(ACCESS_LOGGER)
 
 
 @web.middleware
-async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
-    structlog.contextvars.bind_contextvars(request_id=request_id)
+async def front_door(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id, errors and the access log in one middleware: each layer of middleware costs a
+    wrapper call per request, and these three always run together."""
+    # os.urandom(8).hex(): the same 16 hex characters as uuid4().hex[:16], without building a UUID.
+    request_id = request.headers.get("X-Request-ID") or os.urandom(8).hex()
+    bind_contextvars(request_id=request_id)
     started = time.perf_counter()
     try:
         response = await handler(request)
+    except Exception as err:
+        response = error_answer(request, err)
     finally:
-        structlog.contextvars.unbind_contextvars("request_id")
+        unbind_contextvars("request_id")
     response.headers["X-Request-ID"] = request_id
-    if request.path not in OPEN_PATHS:
-        log.info(
+    path = request.path
+    if path not in OPEN_PATHS:
+        access_log.info(
             "request",
             method=request.method,
-            path=request.path,
+            path=path,
             status=response.status,
             ms=round((time.perf_counter() - started) * 1000, 2),
             request_id=request_id,
@@ -96,7 +103,7 @@ def routes(metrics_enabled: bool = True) -> list[web.RouteDef]:
 
 
 def create_app(settings: ApiSettings) -> web.Application:
-    middlewares: list[Middleware] = [request_context, error_middleware]
+    middlewares: list[Middleware] = [front_door]
     tokens = JobTokens.from_settings(settings)
     if settings.master_token is not None and tokens is not None:
         middlewares.append(auth_middleware(settings.master_token, tokens))

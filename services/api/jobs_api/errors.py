@@ -1,4 +1,4 @@
-"""The API's error surface: one middleware turns every failure into ``{"error": {code, message,
+"""The API's error surface: :func:`error_answer` turns every failure into ``{"error": {code, message,
 details}}`` with an honest status. Unexpected exceptions are logged with their stack and answered with a
 plain 500 that reveals nothing; bad input can never reach that branch, since validation errors, bodies
 refused by the guarded parser (:mod:`jobs_api.body`) and oversized bodies are all mapped here first.
@@ -60,32 +60,32 @@ def validated_body(model: type[M], data: Any, where: str = "") -> M:
         raise invalid(err, where) from None
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except JobsError as err:
+def error_answer(request: web.Request, err: Exception) -> web.Response:
+    """The JSON answer for a failure of ``request``; re-raises HTTP exceptions below 400 (redirects).
+
+    Called by the api's one middleware (``jobs_api.app.front_door``) for whatever a handler raised."""
+    if isinstance(err, JobsError):
         response = error_response(err.status, err.code, err.message, err.details)
         if isinstance(err, QueueFull):
             response.headers["Retry-After"] = str(err.retry_after_s)
         return response
-    except web.HTTPRequestEntityTooLarge:
+    if isinstance(err, web.HTTPRequestEntityTooLarge):
         from jobs_api.context import SETTINGS
 
         limit = request.app[SETTINGS].max_body_bytes
         return error_response(
             413, "payload_too_large", f"body: larger than {limit} bytes (JOBS_MAX_BODY_BYTES)"
         )
-    except web.HTTPException as err:
+    if isinstance(err, web.HTTPException):
         if err.status < 400:
-            raise
+            raise err
         response = error_response(err.status, _code(err.status), err.reason, None)
         if "Allow" in err.headers:  # 405 must name the methods the path takes (RFC 9110)
             response.headers["Allow"] = err.headers["Allow"]
         return response
-    except Exception:  # the last resort: log it, reveal nothing
-        log.exception("unhandled_error", path=request.path, method=request.method)
-        return error_response(500, "internal", "internal error; see the service log", None)
+    # the last resort: log it, reveal nothing
+    log.error("unhandled_error", path=request.path, method=request.method, exc_info=err)
+    return error_response(500, "internal", "internal error; see the service log", None)
 
 
 def _code(status: int) -> str:

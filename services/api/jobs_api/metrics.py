@@ -1,6 +1,7 @@
 """``/metrics`` of the api (when JOBS_METRICS_ENABLED): the cluster-wide series read from Redis at scrape
 time (:mod:`jobs_core.metrics`), so every api replica serves the same values however many workers run,
-plus this process's own ``process_*`` series.
+plus the ``process_*`` series of this process (of all the api's processes when JOBS_API_PROCESSES > 1:
+:mod:`jobs_api.process_metrics`).
 
 Also builds the cluster reader that ``/health`` shares (``cluster_context``, a cleanup_ctx).
 
@@ -11,6 +12,7 @@ How it fails: when Redis does not answer within ``SCRAPE_TIMEOUT_S`` the scrape 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -18,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCol
 from redis.exceptions import RedisError
 
 from jobs_api.context import REDIS, SETTINGS, STORE
+from jobs_api.process_metrics import ApiProcessesCollector
 from jobs_core.errors import JobsError
 from jobs_core.logging import get_logger
 from jobs_core.metrics import ClusterReader, ClusterSnapshot, render
@@ -33,7 +36,10 @@ async def cluster_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx (after the Redis one): the reader behind /metrics and /health."""
     app[CLUSTER] = ClusterReader(app[REDIS], app[STORE].keys, app[SETTINGS].queues)
     registry = CollectorRegistry(auto_describe=False)
-    ProcessCollector(registry=registry)
+    if app[SETTINGS].api_processes > 1:  # a child of the supervisor: report the whole api
+        registry.register(ApiProcessesCollector(os.getppid()))
+    else:
+        ProcessCollector(registry=registry)
     app[PROCESS] = registry
     yield
 

@@ -28,6 +28,9 @@ class ApiSettings(CoreSettings):
     metrics_enabled: bool = True
     health_check_interval: int = Field(30, ge=1, le=3600, description="seconds; see README Monitoring")
     shutdown_grace: float = Field(5.0, ge=0, le=300)
+    api_processes: int = Field(
+        1, ge=1, le=64, description="processes serving the port together (SO_REUSEPORT)"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="browser origins allowed to call the API; empty: CORS off"
     )
