@@ -5,9 +5,10 @@ Invariants (each job record is the truth, since every transition writes it in th
 indexes): each job is in exactly the state set its record names, of its own queue; its queue's ready set
 holds exactly the waiting jobs (an active try's lease is its score in the active set); it is in its
 type index; an arq in-progress key (the lease of the previous design, left by a worker of an older
-version) exists only for an active try and holds that try's token; a blocked job waits only on pending dependencies that list it as a
-dependent; no index member, side key (logs, errors, deps, dependents), lease or schedule side key
-outlives its owner; every key under the prefix is one the services write (``keys.classify``).
+version) exists only for an active try and holds that try's token; a blocked job waits only on
+pending dependencies that list it as a dependent; no index member, side key (logs, errors, deps,
+dependents), lease or schedule side key outlives its owner; every key under the prefix is one the
+services write (``keys.classify``).
 
 How it reads: SCAN over ``P:*`` and ``arq:in-progress:P:*`` one page at a time (TYPE pipelined), and
 ZSCAN over every index it meets, so memory stays bounded by the page size whatever the data set; each

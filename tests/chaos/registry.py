@@ -4,8 +4,8 @@ Until ``jobs-admin check`` (issue 12 §3) is on main, this module is its stand-i
 exactly the state set its ``status`` names, and in its type index; every member of a state set, the
 ready set or a type index has a record; leases exist only for active jobs; no per-job key outlives its
 record; the ready set holds exactly the waiting jobs (else nothing would ever run them). Then
-``/metrics`` of each api and ``GET /queues`` must tell the same counts as the records. The run ends with ``jobs-admin
-check`` as well once the console script exists (see :func:`admin_check`).
+``/metrics`` of each api and ``GET /queues`` must tell the same counts as the records. The run ends
+with ``jobs-admin check`` as well once the console script exists (see :func:`admin_check`).
 
 The checker may SCAN: it is not a service, and it runs once on a quiet Redis.
 """
