@@ -49,6 +49,13 @@ class JobStore:
         async with unavailable_as_error():
             return await self.scripts.run(name, keys=keys, args=[*self._head(), *args])
 
+    async def run_pipelined(self, *calls: tuple[str, list[Any]]) -> list[Any]:
+        """Scripts in one round trip (see Scripts.run_pipelined), e.g. a finish batch and the next claim."""
+        async with unavailable_as_error():
+            return await self.scripts.run_pipelined(
+                self.redis, [(name, [*self._head(), *args]) for name, args in calls]
+            )
+
     # --- creating -------------------------------------------------------------------------------------
     async def enqueue(self, specs: list[dict[str, Any]]) -> list[Enqueued]:
         """Stores all specs atomically, or none (QueueFull, unknown dependency). With

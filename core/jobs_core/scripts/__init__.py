@@ -19,6 +19,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 INCLUDE = re.compile(r"^--!include (lib/[a-z_]+\.lua)\s*$", re.MULTILINE)
 SHEBANG = re.compile(r"^#!lua( flags=[a-z,-]+)?\n")
@@ -69,6 +70,24 @@ class Scripts:
 
     async def run(self, name: str, keys: list[str] | None = None, args: list[Any] | None = None) -> Any:
         return await self._scripts[name](keys=keys or [], args=args or [])
+
+    async def run_pipelined(self, redis: Redis, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Several scripts in one round trip, run back to back by Redis, each on its own (not a
+        transaction). A script the server has forgot (NOSCRIPT: it did not run) is loaded and run again
+        alone; any other error reply is raised."""
+        pipe = redis.pipeline(transaction=False)
+        for name, args in calls:
+            pipe.execute_command("EVALSHA", self._scripts[name].sha, 0, *args)
+        replies = await pipe.execute(raise_on_error=False)
+        out = []
+        for (name, args), reply in zip(calls, replies, strict=True):
+            if isinstance(reply, NoScriptError):
+                out.append(await self.run(name, args=args))
+            elif isinstance(reply, Exception):
+                raise reply
+            else:
+                out.append(reply)
+        return out
 
     async def run_in(self, pipe: Any, name: str, args: list[Any]) -> None:
         """Queues the script in a pipeline (its reply comes with the pipeline's), e.g. before a WAIT

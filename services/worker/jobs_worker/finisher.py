@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from jobs_core.logging import get_logger
 from jobs_core.redis_conn import UNREACHABLE
@@ -27,6 +27,17 @@ KINDS = ("complete", "fail", "retry_later", "requeue")
 WIDTH = {"complete": 4, "fail": 5, "retry_later": 5, "requeue": 2}
 
 log = get_logger(__name__)
+
+
+class RidingClaim(Protocol):
+    """The worker's side of a claim sent in the same round trip as a batch of completions: Redis runs
+    it right after them, and the worker gets new jobs as it learns that the old ones are written."""
+
+    def request(self) -> tuple[int, list[Any]] | None:
+        """(slots reserved, claim arguments), or None when the worker wants no job now."""
+
+    def reply(self, reserved: int, raw: Any) -> None:
+        """The claim's reply, or None when the round trip failed (the reservation is released)."""
 
 
 class Finisher:
@@ -42,8 +53,9 @@ class Finisher:
         self.in_flight = in_flight
         self.on_retry_due = on_retry_due
         self.give_up_after_s = give_up_after_s
+        self.riding_claim: RidingClaim | None = None
         # A quarter of the slots: with many short jobs, Redis starts writing while the worker runs the rest.
-        self.split = max(1, min(MAX_BATCH, slots // 2))
+        self.split = max(1, min(MAX_BATCH, slots // 4))
         self._batch: dict[str, list[Any]] = {k: [] for k in KINDS}
         self._size = 0
         self._done: asyncio.Future[None] | None = None
@@ -77,8 +89,10 @@ class Finisher:
 
     async def drain(self) -> None:
         """Writes whatever is buffered and waits for every write under way (shutdown)."""
-        self.flush_soon()
-        if self._flushes:
+        while True:  # a claim riding on a batch may hand tries back while we wait (shutdown)
+            self.flush_soon()
+            if not self._flushes:
+                return
             await asyncio.gather(*self._flushes, return_exceptions=True)
 
     async def _write(self, batch: dict[str, list[Any]], done: asyncio.Future[None]) -> None:
@@ -103,9 +117,8 @@ class Finisher:
     async def _write_once(self, batch: dict[str, list[Any]]) -> None:
         settings = self.store.settings
         if batch["complete"]:
-            await self.store.run(
-                "complete", settings.keep_completed, settings.keep_completed_age * 1000, *batch["complete"]
-            )
+            complete = [settings.keep_completed, settings.keep_completed_age * 1000, *batch["complete"]]
+            await self._complete_and_claim(complete)
             batch["complete"] = []
         if batch["fail"]:
             await self.store.run(
@@ -120,3 +133,16 @@ class Finisher:
         if batch["requeue"]:
             await self.store.run("requeue", *batch["requeue"])
             batch["requeue"] = []
+
+    async def _complete_and_claim(self, complete: list[Any]) -> None:
+        claim = self.riding_claim.request() if self.riding_claim else None
+        if claim is None:
+            await self.store.run("complete", *complete)
+            return
+        reserved, claim_args = claim
+        raw = None
+        try:
+            _, raw = await self.store.run_pipelined(("complete", complete), ("claim", claim_args))
+        finally:
+            assert self.riding_claim is not None
+            self.riding_claim.reply(reserved, raw)

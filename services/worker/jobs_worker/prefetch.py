@@ -29,16 +29,16 @@ class Prefetch:
         mean = self.mean_run_s
         self.mean_run_s = seconds if mean is None else mean + WEIGHT * (seconds - mean)
 
-    def room(self) -> int:
-        """How many more tries to claim beyond the free slots."""
+    def extra(self) -> int:
+        """How many tries the worker may hold beyond its slots now: the limit while jobs are short."""
         if self.mean_run_s is None or self.mean_run_s >= SHORT_S:
             return 0
-        return max(self.limit - len(self.held), 0)
+        return self.limit
 
     def batch(self) -> int:
         """The smallest claim worth a round trip while jobs run: a quarter of what the worker can hold
         while prefetching, else 1 (long jobs: a freed slot is filled at once)."""
-        if self.room() == 0 and not self.held:
+        if not self.extra() and not self.held:
             return 1
         return max((self.slots + self.limit) // QUARTERS, 1)
 

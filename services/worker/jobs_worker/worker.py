@@ -67,6 +67,7 @@ class JobsWorker(Worker):
         self.interrupts = Interrupts()
         self.running: dict[str, Claimed] = {}
         self.executing: set[str] = set()  # tries whose processor runs now (Claimed.key): the slots in use
+        self.claiming = 0  # tries asked for by claims under way (reserved)
         self.prefetch = Prefetch(min(settings.prefetch, self.max_jobs), self.max_jobs)
         self.last_claim_full = False
         self.next_due_ms = -1
@@ -78,6 +79,7 @@ class JobsWorker(Worker):
         )
         self.execution.deadlines = Deadlines(self._timed_out)
         self.execution.written = self._written
+        self.finisher.riding_claim = self
         self.background = Background(self)
         self.loop_tick = time.monotonic()
         self.ready = False
@@ -121,34 +123,66 @@ class JobsWorker(Worker):
             log.warning("claim_failed", error=str(err))
             await asyncio.sleep(0.5)
 
-    async def _claim(self) -> None:
-        free = self.max_jobs - len(self.executing) - len(self.prefetch.held)
-        want = max(free, 0) + self.prefetch.room()
-        busy = self.executing or self.prefetch.held
+    def _wanted(self) -> int:
+        """How many tries to claim now: the free slots and prefetch places not already asked for."""
+        capacity = self.max_jobs + self.prefetch.extra()
+        want = capacity - len(self.executing) - len(self.prefetch.held) - self.claiming
+        busy = self.executing or self.prefetch.held or self.claiming
+        # Short jobs: claim in quarters of what the worker holds, not one slot at a time, so that a
+        # claim carries many jobs while the worker runs the ones it has.
         if want <= 0 or (busy and want < self.prefetch.batch()):
-            # Short jobs: claim in quarters of what the worker holds, not one slot at a time, so that a
-            # claim carries many jobs while the worker runs the ones it has.
-            self.last_claim_full = True
-            return
+            return 0
+        return want
+
+    def _claim_args(self, want: int) -> list[Any]:
         self._rotation = (self._rotation + 1) % len(self.queues)
         order = self.queues[self._rotation :] + self.queues[: self._rotation]
-        claim = asyncio.ensure_future(
-            self.store.run(
-                "claim", self.worker_id, self.settings.lease_ms, want, self.settings.max_stalls, *order
-            )
-        )
+        return [self.worker_id, self.settings.lease_ms, want, self.settings.max_stalls, *order]
+
+    async def _claim(self) -> None:
+        want = self._wanted()
+        if not want:
+            self.last_claim_full = True
+            return
+        self.claiming += want
+        claim = asyncio.ensure_future(self.store.run("claim", *self._claim_args(want)))
         try:
             raw = await asyncio.shield(claim)
         except asyncio.CancelledError:
             # Shutdown hit while the script ran: its tries are ours in Redis, so hand them back.
-            for claimed in self._rows(await claim):
-                self.finisher.add("requeue", claimed.id, claimed.token)
+            self._hand_back(await claim)
             raise
+        finally:
+            self.claiming -= want
+        self._took(raw)
+
+    def _took(self, raw: list[Any]) -> None:
         self.redis_ok = True
         self.next_due_ms, self.last_claim_full = int(raw[0]), bool(int(raw[1]))
         for claimed in self._rows(raw):
             self.prefetch.hold(claimed)
         self._start_held()
+
+    def _hand_back(self, raw: list[Any]) -> None:
+        for claimed in self._rows(raw):
+            self.finisher.add("requeue", claimed.id, claimed.token)
+
+    # --- claims riding on completion batches (jobs_worker.finisher.RidingClaim) ----------------------
+    def request(self) -> tuple[int, list[Any]] | None:
+        want = self._wanted() if self.allow_pick_jobs else 0
+        if not want:
+            return None
+        self.claiming += want
+        return want, self._claim_args(want)
+
+    def reply(self, reserved: int, raw: Any) -> None:
+        self.claiming -= reserved
+        if raw is None:
+            return
+        if self.allow_pick_jobs:
+            self._took(raw)
+        else:  # stopping: close() writes these hand-backs with the rest
+            self._hand_back(raw)
 
     def _start_held(self) -> None:
         # Once stopping, prefetched tries stay unstarted: close() hands them back untouched.
