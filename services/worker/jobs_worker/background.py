@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = get_logger("jobs_worker.background")
 HEARTBEAT_TTL_FACTOR = 3
+RETRY_RENEWAL_S = 0.2
 
 
 class Background:
@@ -89,17 +90,22 @@ class Background:
 
     async def _lease_loop(self) -> None:
         interval = self.worker.settings.lease_ms / 3000
+        wait = interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(wait)
             try:
                 await self._renew()
                 await self._heartbeat()
                 self.last_renewal = time.monotonic()
                 self.worker.redis_ok = True
+                wait = interval
             except UNREACHABLE as err:
                 self.worker.redis_ok = False
                 log.warning("lease_renewal_failed", error=str(err))
                 self._fence_if_expired()
+                # After an outage the leases are short of time: renew as soon as Redis is back, not a
+                # third of a lease later, or idle workers (woken at each lease deadline) take the tries over.
+                wait = min(interval, RETRY_RENEWAL_S)
 
     async def _beat_safely(self) -> None:
         try:
