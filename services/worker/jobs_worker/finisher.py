@@ -54,6 +54,9 @@ class Finisher:
         self.on_retry_due = on_retry_due
         self.give_up_after_s = give_up_after_s
         self.riding_claim: RidingClaim | None = None
+        # Told whether Redis answered each write (the worker's readiness): with claims riding on these
+        # writes, they may be the worker's only Redis calls for a while.
+        self.on_redis: Callable[[bool], None] = lambda ok: None
         # A quarter of the slots: with many short jobs, Redis starts writing while the worker runs the rest.
         self.split = max(1, min(MAX_BATCH, slots // 4))
         self._batch: dict[str, list[Any]] = {k: [] for k in KINDS}
@@ -100,9 +103,11 @@ class Finisher:
         while True:
             try:
                 await self._write_once(batch)
+                self.on_redis(True)
                 done.set_result(None)
                 return
             except UNREACHABLE as err:
+                self.on_redis(False)
                 if time.monotonic() > deadline:
                     unwritten = sum(len(args) // WIDTH[kind] for kind, args in batch.items())
                     log.error("finish_batch_lost", error=str(err), jobs=unwritten)

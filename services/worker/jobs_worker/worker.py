@@ -80,10 +80,11 @@ class JobsWorker(Worker):
         self.execution.deadlines = Deadlines(self._timed_out)
         self.execution.written = self._written
         self.finisher.riding_claim = self
+        self.finisher.on_redis = self._redis_answered
         self.background = Background(self)
         self.loop_tick = time.monotonic()
         self.ready = False
-        self.redis_ok = False  # outcome of the last claim or lease renewal (readiness)
+        self.redis_ok = False  # outcome of the last claim, lease renewal or outcome write (readiness)
         self.probe_port: int | None = None  # set by main once the probe server listens
         self._rotation = 0
 
@@ -155,6 +156,9 @@ class JobsWorker(Worker):
         finally:
             self.claiming -= want
         self._took(raw)
+
+    def _redis_answered(self, ok: bool) -> None:
+        self.redis_ok = ok
 
     def _took(self, raw: list[Any]) -> None:
         self.redis_ok = True
