@@ -104,8 +104,9 @@ async def list_jobs(request: web.Request) -> web.Response:
     if query.status:
         states = [s.strip() for s in query.status.split(",") if s.strip()]
         bad = [s for s in states if s not in State.__members__]
-        if bad:
-            raise InvalidInput(f"status: unknown state {bad[0]!r}; known: {', '.join(State.__members__)}")
+        if bad or not states:  # "," names no state: refused rather than read as "every state"
+            what = f"unknown state {bad[0]!r}" if bad else "names no state"
+            raise InvalidInput(f"status: {what}; known: {', '.join(State.__members__)}")
     records, total = await request.app[STORE].list_jobs(queues, states, query.type, query.limit, query.offset)
     return web.json_response(
         {
