@@ -126,6 +126,10 @@ class JobsWorker(Worker):
 
     def _wanted(self) -> int:
         """How many tries to claim now: the free slots and prefetch places not already asked for."""
+        if self.claiming:
+            # One claim at a time: replies of two claims can be read in either order, and the tries must
+            # start in the order Redis claimed them (priority, then FIFO).
+            return 0
         capacity = self.max_jobs + self.prefetch.extra()
         want = capacity - len(self.executing) - len(self.prefetch.held) - self.claiming
         busy = self.executing or self.prefetch.held or self.claiming
