@@ -3,7 +3,7 @@ event-driven claim loop instead of arq's poll.
 
 Loop: claim up to the free slots (plus the prefetch, see jobs_worker.prefetch) from every served queue
 in one script call (no Redis round trip per job), start a task per try, then sleep until woken by: a
-token pushed by ``enqueue`` (BLPOP), a freed slot when the last claim was full or prefetch has room,
+token pushed by ``enqueue`` (BLPOP), a freed slot when the last claim left jobs in Redis,
 the due time of the next delayed job or retry, a control broadcast (resume), or the fallback poll.
 A slot is freed when the processor returns; its outcome is written in batches meanwhile
 (jobs_worker.finisher), overlapping with the next jobs. Leases are renewed every lease/3; a try whose
